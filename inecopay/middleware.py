@@ -1,0 +1,38 @@
+"""Language choice: Russian unless the person picked another language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class LanguageMiddleware:
+    """Activates the language chosen with the switch (kept in a cookie), else Russian.
+
+    Unlike Django's LocaleMiddleware it ignores Accept-Language: the portal speaks
+    Russian by default whatever the browser's own language, and the switch in the
+    header remembers a different choice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def _choose(self, request: HttpRequest) -> str:
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if cookie in self.supported:
+            return cookie
+        return settings.LANGUAGE_CODE
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = self._choose(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

@@ -1,0 +1,55 @@
+"""The merchant sections in the header, in the seed guide's order.
+
+A section appears once its app provides the page (its URL name resolves), so the
+menu never links to a page that does not exist yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str | Promise
+    url_name: str
+
+
+SECTIONS = (
+    Section("dashboard", _("Dashboard"), "dashboard"),
+    Section("shops", _("Shops"), "shops:list"),
+    Section("integration", _("Integration"), "shops:integration"),
+    Section("documents", _("Documents"), "documents:list"),
+    Section("transactions", _("Transactions"), "transactions:list"),
+    Section("reports", _("Reports"), "reports:index"),
+    Section("reconciliation", _("Reconciliation"), "settlements:index"),
+    Section("settings", _("Settings"), "account_email"),
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url: str
+    active: bool
+
+
+def navigation_for(request: HttpRequest, membership) -> list[NavItem]:
+    if membership is None:
+        return []
+    items = []
+    for section in SECTIONS:
+        try:
+            url = reverse(section.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if section.key == "dashboard" else request.path.startswith(url)
+        items.append(NavItem(section.key, section.label, url, active))
+    return items

@@ -1,0 +1,330 @@
+"""Settings for the Inecopay merchant portal, read from the environment.
+
+One module serves every mode. With nothing set it runs the embedded default
+(SQLite under var/, a filesystem Celery broker, emails in the dev outbox);
+DATABASE_URL, REDIS_URL and EMAIL_URL point it at PostgreSQL, Redis and SMTP.
+Every setting is listed in README.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def _stop(setting: str, reason: str) -> None:
+    """Refuse to start with one line naming the setting at fault."""
+    sys.stderr.write(f"Inecopay cannot start: {setting} {reason}\n")
+    raise SystemExit(2)
+
+
+def _read(setting: str, reader, **kwargs):
+    try:
+        return reader(setting, **kwargs)
+    except (ValueError, environ.ImproperlyConfigured) as exc:
+        _stop(setting, f"is invalid ({exc})")
+
+
+# ---------------------------------------------------------------------------
+# Core
+# ---------------------------------------------------------------------------
+DEBUG = _read("DEBUG", env.bool, default=False)
+VAR_DIR = Path(_read("VAR_DIR", env.str, default=str(BASE_DIR / "var")))
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        _stop("SECRET_KEY", "is required when DEBUG is off (set a long random value)")
+    SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off-0123456789abcdef"
+elif not DEBUG and len(SECRET_KEY) < 50:
+    _stop("SECRET_KEY", "must be at least 50 characters long when DEBUG is off")
+
+ALLOWED_HOSTS = _read(
+    "ALLOWED_HOSTS",
+    env.list,
+    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
+)
+# The portal's own origin, used in links inside emails and reports.
+SITE_URL = _read("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "csp",
+    "inecopay",
+    "merchants",
+    "shops",
+    "documents",
+    "transactions",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "inecopay.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "inecopay.urls"
+WSGI_APPLICATION = "inecopay.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "inecopay.context_processors.portal",
+            ],
+        },
+    },
+]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# ---------------------------------------------------------------------------
+# Database: DATABASE_URL, default a SQLite file under var/
+# ---------------------------------------------------------------------------
+DATABASES = {
+    "default": _read(
+        "DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'inecopay.sqlite3'}"
+    )
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", env.int, default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded mode has a web server, a worker and beat writing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Redis: REDIS_URL is the Celery broker, result backend and cache; without it
+# the embedded defaults need no server.
+# ---------------------------------------------------------------------------
+REDIS_URL = _read("REDIS_URL", env.str, default="")
+CELERY_DIR = VAR_DIR / "celery"
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        _stop("REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "inecopay",
+        }
+    }
+else:
+    for folder in ("queue", "results"):
+        (CELERY_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DIR / "queue"),
+        "data_folder_out": str(CELERY_DIR / "queue"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 60 * 60 * 24
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_ENABLE_UTC = True
+# Beat reads crontab entries in the merchants' default zone.
+CELERY_TIMEZONE = "Asia/Yerevan"
+CELERY_BEAT_SCHEDULE = {
+    "scheduler-heartbeat": {"task": "inecopay.tasks.heartbeat", "schedule": 60.0},
+}
+
+# ---------------------------------------------------------------------------
+# Email: EMAIL_URL (smtp://, smtps://, consolemail://, filemail:///path);
+# empty means the dev outbox, readable at /dev/outbox/.
+# ---------------------------------------------------------------------------
+EMAIL_URL = _read("EMAIL_URL", env.str, default="")
+OUTBOX_DIR = Path(_read("OUTBOX_DIR", env.str, default=str(VAR_DIR / "outbox")))
+if EMAIL_URL:
+    try:
+        globals().update(environ.Env.email_url_config(EMAIL_URL))
+    except (ValueError, KeyError) as exc:
+        _stop("EMAIL_URL", f"is invalid ({exc})")
+else:
+    EMAIL_BACKEND = "inecopay.lib.outbox.OutboxEmailBackend"
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, default="Inecopay <noreply@inecopay.am>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 20
+
+# ---------------------------------------------------------------------------
+# Accounts: email login through allauth, Argon2 hashes
+# ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "merchants.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "landing"
+
+ACCOUNT_ADAPTER = "merchants.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Inecopay: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/h/ip",
+    "send_email": "5/5m/key",
+    "reset_password": "20/h/ip,5/h/key",
+    "confirm_email": "1/3m/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Inecopay"
+
+# ---------------------------------------------------------------------------
+# Languages and time: Russian first, English complete; UTC in the database,
+# Asia/Yerevan on screen unless the merchant chooses another zone.
+# ---------------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+DISPLAY_TIME_ZONE = _read("TIME_ZONE", env.str, default="Asia/Yerevan")
+DEFAULT_CURRENCY = "AMD"
+LANGUAGE_COOKIE_NAME = "inecopay_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# ---------------------------------------------------------------------------
+# Files: static files served by WhiteNoise; uploads are private and never
+# served as static files.
+# ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = Path(_read("MEDIA_ROOT", env.str, default=str(VAR_DIR / "media")))
+# No MEDIA_URL: uploads leave the server only through access-checked views.
+if MEDIA_ROOT.resolve() in (STATIC_ROOT.resolve(), (BASE_DIR / "static").resolve()):
+    _stop("MEDIA_ROOT", "must not be a static files folder: uploads are private")
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# ---------------------------------------------------------------------------
+# Security: secure by default, loosened only by DEBUG or explicit settings.
+# ---------------------------------------------------------------------------
+SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", env.bool, default=not DEBUG)
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 so that
+# X-Forwarded-Proto: https marks a request secure.
+if _read("SECURE_PROXY_SSL_HEADER", env.bool, default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, default=[])
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws checkboxes and selects with data: SVG images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("dev/outbox/", views.outbox_list, name="dev_outbox"),
+    path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),
+    path("dev/outbox/<str:message_id>/", views.outbox_detail, name="dev_outbox_detail"),
+    path("dev/outbox/<str:message_id>/html/", views.outbox_html, name="dev_outbox_html"),
+    path(
+        "dev/outbox/<str:message_id>/attachments/<int:index>/",
+        views.outbox_attachment,
+        name="dev_outbox_attachment",
+    ),
+    path("admin/", admin.site.urls),
+]
