@@ -1,12 +1,13 @@
-"""Language choice: Russian unless the person picked another language."""
+"""Per-request language and time zone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
 
@@ -36,3 +37,20 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class TimezoneMiddleware:
+    """Shows times in the portal's display zone (Asia/Yerevan unless configured).
+
+    Storage stays UTC; this only decides how templates and forms render datetimes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(ZoneInfo(settings.DISPLAY_TIME_ZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

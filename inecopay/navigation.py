@@ -19,6 +19,8 @@ class Section:
     key: str
     label: str | Promise
     url_name: str
+    # Where the section's pages live, when that is wider than its first page.
+    prefix: str = ""
 
 
 SECTIONS = (
@@ -29,7 +31,7 @@ SECTIONS = (
     Section("transactions", _("Transactions"), "transactions:list"),
     Section("reports", _("Reports"), "reports:index"),
     Section("reconciliation", _("Reconciliation"), "settlements:index"),
-    Section("settings", _("Settings"), "account_email"),
+    Section("settings", _("Settings"), "account_email", prefix="/accounts/"),
 )
 
 
@@ -50,6 +52,9 @@ def navigation_for(request: HttpRequest, membership) -> list[NavItem]:
             url = reverse(section.url_name)
         except NoReverseMatch:
             continue
-        active = request.path == url if section.key == "dashboard" else request.path.startswith(url)
+        if section.key == "dashboard":
+            active = request.path == url
+        else:
+            active = request.path.startswith(section.prefix or url)
         items.append(NavItem(section.key, section.label, url, active))
     return items

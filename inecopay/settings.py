@@ -9,10 +9,14 @@ Every setting is listed in README.md.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,17 +30,38 @@ def _stop(setting: str, reason: str) -> None:
     raise SystemExit(2)
 
 
-def _read(setting: str, reader, **kwargs):
+def _read(setting: str, reader, *args, **kwargs):
     try:
-        return reader(setting, **kwargs)
-    except (ValueError, environ.ImproperlyConfigured) as exc:
+        return reader(*(args or (setting,)), **kwargs)
+    except (ValueError, KeyError, ImproperlyConfigured) as exc:
         _stop(setting, f"is invalid ({exc})")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(setting: str, *, default: bool) -> bool:
+    """A yes/no setting; anything but a clear yes or no stops the start."""
+    raw = env.str(setting, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw not in _FALSE:
+        _stop(setting, f"must be 1 or 0 (true/false), not {raw!r}")
+    return False
+
+
+def _url(setting: str, *, default: str, schemes: Iterable[str]) -> str:
+    value = env.str(setting, default=default)
+    if value and urlsplit(value).scheme not in schemes:
+        _stop(setting, f"must be a URL with one of the schemes {', '.join(sorted(schemes))}")
+    return value
 
 
 # ---------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------
-DEBUG = _read("DEBUG", env.bool, default=False)
+DEBUG = _flag("DEBUG", default=False)
 VAR_DIR = Path(_read("VAR_DIR", env.str, default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -52,8 +77,15 @@ ALLOWED_HOSTS = _read(
     env.list,
     default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
 )
+# The zone times are shown in unless a merchant picks another; storage is always UTC.
+DISPLAY_TIME_ZONE = _read("TIME_ZONE", env.str, default="Asia/Yerevan")
+try:
+    ZoneInfo(DISPLAY_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    _stop("TIME_ZONE", f"is not a known time zone: {DISPLAY_TIME_ZONE!r}")
+
 # The portal's own origin, used in links inside emails and reports.
-SITE_URL = _read("SITE_URL", env.str, default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = _url("SITE_URL", default="http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -64,6 +96,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -83,6 +116,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "inecopay.middleware.LanguageMiddleware",
+    "inecopay.middleware.TimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,7 +154,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # ---------------------------------------------------------------------------
 DATABASES = {
     "default": _read(
-        "DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'inecopay.sqlite3'}"
+        "DATABASE_URL",
+        environ.Env.db_url_config,
+        _url(
+            "DATABASE_URL",
+            default=f"sqlite:///{VAR_DIR / 'inecopay.sqlite3'}",
+            schemes={"postgres", "postgresql", "pgsql", "sqlite"},
+        ),
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -138,11 +178,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: REDIS_URL is the Celery broker, result backend and cache; without it
 # the embedded defaults need no server.
 # ---------------------------------------------------------------------------
-REDIS_URL = _read("REDIS_URL", env.str, default="")
+REDIS_URL = _url("REDIS_URL", default="", schemes={"redis", "rediss", "unix"})
 CELERY_DIR = VAR_DIR / "celery"
 if REDIS_URL:
-    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-        _stop("REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {
@@ -153,12 +191,13 @@ if REDIS_URL:
         }
     }
 else:
-    for folder in ("queue", "results"):
+    for folder in ("queue", "results", "control"):
         (CELERY_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
+        "control_folder": str(CELERY_DIR / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"
@@ -178,8 +217,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_ENABLE_UTC = True
-# Beat reads crontab entries in the merchants' default zone.
-CELERY_TIMEZONE = "Asia/Yerevan"
+# Beat reads crontab entries in the merchants' default zone (TIME_ZONE, below).
+CELERY_TIMEZONE = DISPLAY_TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "inecopay.tasks.heartbeat", "schedule": 60.0},
 }
@@ -188,13 +227,23 @@ CELERY_BEAT_SCHEDULE = {
 # Email: EMAIL_URL (smtp://, smtps://, consolemail://, filemail:///path);
 # empty means the dev outbox, readable at /dev/outbox/.
 # ---------------------------------------------------------------------------
-EMAIL_URL = _read("EMAIL_URL", env.str, default="")
+EMAIL_URL = _url(
+    "EMAIL_URL",
+    default="",
+    schemes={
+        "smtp",
+        "smtps",
+        "smtp+tls",
+        "smtp+ssl",
+        "consolemail",
+        "filemail",
+        "memorymail",
+        "dummymail",
+    },
+)
 OUTBOX_DIR = Path(_read("OUTBOX_DIR", env.str, default=str(VAR_DIR / "outbox")))
 if EMAIL_URL:
-    try:
-        globals().update(environ.Env.email_url_config(EMAIL_URL))
-    except (ValueError, KeyError) as exc:
-        _stop("EMAIL_URL", f"is invalid ({exc})")
+    globals().update(_read("EMAIL_URL", environ.Env.email_url_config, EMAIL_URL))
 else:
     EMAIL_BACKEND = "inecopay.lib.outbox.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, default="Inecopay <noreply@inecopay.am>")
@@ -215,7 +264,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -233,7 +285,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Inecopay: "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or "https"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -255,7 +307,6 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
-DISPLAY_TIME_ZONE = _read("TIME_ZONE", env.str, default="Asia/Yerevan")
 DEFAULT_CURRENCY = "AMD"
 LANGUAGE_COOKIE_NAME = "inecopay_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
@@ -265,7 +316,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # served as static files.
 # ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Collected at build time; kept apart from VAR_DIR so a volume over var/ cannot hide it.
+STATIC_ROOT = Path(_read("STATIC_ROOT", env.str, default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -284,10 +336,10 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # ---------------------------------------------------------------------------
 # Security: secure by default, loosened only by DEBUG or explicit settings.
 # ---------------------------------------------------------------------------
-SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", env.bool, default=not DEBUG)
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 so that
 # X-Forwarded-Proto: https marks a request secure.
-if _read("SECURE_PROXY_SSL_HEADER", env.bool, default=False):
+if _flag("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, default=0 if DEBUG else 31536000)
@@ -296,9 +348,11 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-LANGUAGE_COOKIE_SECURE = not DEBUG
+# Cookies travel over HTTPS only, unless a plain-HTTP setup (local compose) turns it off.
+SECURE_COOKIES = _flag("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12

@@ -10,30 +10,30 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from merchants.selectors import membership_for_user
+from merchants.selectors import current_membership
 
 from . import health
 from .lib import outbox
 
 
-@require_GET
+@require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = membership_for_user(request.user)
+    membership = current_membership(request)
     if membership is None and request.user.is_staff:
         return redirect("admin:index")
     return render(request, "dashboard.html", {"membership": membership})
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"db": health.check_database(), "broker": health.check_broker()}
     healthy = all(value == "ok" for value in checks.values())
@@ -49,13 +49,13 @@ def _outbox_allowed(request: HttpRequest) -> None:
         raise Http404
 
 
-@require_GET
+@require_safe
 def outbox_list(request: HttpRequest) -> HttpResponse:
     _outbox_allowed(request)
     return render(request, "devoutbox/list.html", {"messages_": outbox.outbox_list()})
 
 
-@require_GET
+@require_safe
 def outbox_detail(request: HttpRequest, message_id: str) -> HttpResponse:
     _outbox_allowed(request)
     message = outbox.outbox_get(message_id)
@@ -64,7 +64,7 @@ def outbox_detail(request: HttpRequest, message_id: str) -> HttpResponse:
     return render(request, "devoutbox/detail.html", {"message_": message})
 
 
-@require_GET
+@require_safe
 def outbox_html(request: HttpRequest, message_id: str) -> HttpResponse:
     """The HTML part on its own, sandboxed: no script runs and nothing is fetched."""
     _outbox_allowed(request)
@@ -80,7 +80,7 @@ def outbox_html(request: HttpRequest, message_id: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def outbox_attachment(request: HttpRequest, message_id: str, index: int) -> HttpResponse:
     _outbox_allowed(request)
     message = outbox.outbox_get(message_id)

@@ -15,3 +15,15 @@ def membership_for_user(user: User) -> Membership | None:
         .order_by("created_at", "pk")
         .first()
     )
+
+
+_UNSET = object()
+
+
+def current_membership(request) -> Membership | None:
+    """The requesting user's membership, looked up once per request."""
+    cached = getattr(request, "_inecopay_membership", _UNSET)
+    if cached is _UNSET:
+        cached = membership_for_user(request.user) if hasattr(request, "user") else None
+        request._inecopay_membership = cached
+    return cached
