@@ -44,10 +44,12 @@ system-deps:
 	  fi; \
 	fi
 
+run: export DEBUG := 1
+run: export SITE_URL := http://$(HOST):$(PORT)
 run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput -v 0
-	DEBUG=1 $(PY) manage.py seed_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: install
 	$(BIN)/pytest
