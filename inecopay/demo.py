@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.utils import timezone
 
-from merchants.models import Membership, Merchant, User
+from merchants.models import (
+    ContactConfirmation,
+    LegalForm,
+    Membership,
+    Merchant,
+    Tariff,
+    TariffAcceptance,
+    User,
+)
 
 DEMO_PASSWORD = "demo-inecopay-2026"
 MERCHANT_EMAIL = "merchant@demo.inecopay.am"
 STAFF_EMAIL = "staff@demo.inecopay.am"
-MERCHANT_NAME = "Demo Shop LLC"
+# The wizard names the account after its legal name (merchant_update_company).
+MERCHANT_NAME = "«Demo Shop» LLC"
+# One colleague per role besides the owner; all share the demo password.
+TEAM = {
+    Membership.Role.ADMIN: "admin@demo.inecopay.am",
+    Membership.Role.ACCOUNTANT: "accountant@demo.inecopay.am",
+    Membership.Role.DEVELOPER: "developer@demo.inecopay.am",
+}
+COMPANY = {
+    "name": MERCHANT_NAME,
+    "legal_form": LegalForm.LLC,
+    "legal_name": MERCHANT_NAME,
+    "tax_id": "01234567",
+    "registration_number": "264.110.1234567",
+    "legal_address": "Armenia, Yerevan 0010, Abovyan St. 1",
+    "actual_address": "Armenia, Yerevan 0010, Abovyan St. 1, office 5",
+    "country": "AM",
+    "director_name": "Armen Petrosyan",
+    "website": "https://shop.demo.inecopay.am",
+    "phone": "+37410123456",
+    "time_zone": "Asia/Yerevan",
+}
 
 
 @dataclass
@@ -21,8 +51,10 @@ class DemoLogins:
     merchant_password: str
     staff_email: str
     staff_password: str
+    # role -> email of the colleagues in the demo merchant's team (same password)
+    team: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict:
         return asdict(self)
 
 
@@ -39,15 +71,68 @@ def _user(email: str, *, staff: bool) -> User:
     return user
 
 
-@transaction.atomic
-def seed_demo() -> DemoLogins:
-    """Create the demo staff user and an activated demo merchant, or leave them as they are."""
-    _user(STAFF_EMAIL, staff=True)
-    owner = _user(MERCHANT_EMAIL, staff=False)
+def _merchant(owner: User) -> Merchant:
     merchant = Merchant.objects.filter(
         memberships__user=owner, memberships__role=Membership.Role.OWNER
     ).first()
     if merchant is None:
-        merchant = Merchant.objects.create(name=MERCHANT_NAME, state=Merchant.State.ACTIVATED)
+        merchant = Merchant.objects.create(name=MERCHANT_NAME)
         Membership.objects.create(merchant=merchant, user=owner, role=Membership.Role.OWNER)
-    return DemoLogins(MERCHANT_EMAIL, DEMO_PASSWORD, STAFF_EMAIL, DEMO_PASSWORD)
+    # Bring an older demo merchant up to the complete, activated profile.
+    changed = [name for name, value in COMPANY.items() if getattr(merchant, name) != value]
+    for name in changed:
+        setattr(merchant, name, COMPANY[name])
+    now = timezone.now()
+    for name in ("website_confirmed_at", "phone_confirmed_at", "activated_at"):
+        if getattr(merchant, name) is None:
+            setattr(merchant, name, now)
+            changed.append(name)
+    if not merchant.website_token:
+        merchant.website_token = "demo-website-token"
+        changed.append("website_token")
+    if merchant.state != Merchant.State.ACTIVATED:
+        merchant.state = Merchant.State.ACTIVATED
+        changed.append("state")
+    if changed:
+        merchant.save(update_fields=changed)
+    return merchant
+
+
+def _confirmations(merchant: Merchant, owner: User) -> None:
+    """The records the wizard would have written, once each."""
+    for kind, value, method in (
+        (ContactConfirmation.Kind.EMAIL, owner.email, ContactConfirmation.Method.EMAIL_LINK),
+        (ContactConfirmation.Kind.PHONE, merchant.phone, ContactConfirmation.Method.SMS_CODE),
+        (ContactConfirmation.Kind.WEBSITE, merchant.website, ContactConfirmation.Method.META_TAG),
+    ):
+        if not merchant.contact_confirmations.filter(kind=kind, value=value).exists():
+            ContactConfirmation.objects.create(
+                merchant=merchant, kind=kind, value=value, method=method, confirmed_by=owner
+            )
+    tariff = Tariff.objects.current()
+    if tariff is not None:
+        TariffAcceptance.objects.get_or_create(
+            merchant=merchant,
+            tariff=tariff,
+            defaults={"accepted_by": owner, "ip": "127.0.0.1", "user_agent": "seed_demo"},
+        )
+
+
+@transaction.atomic
+def seed_demo() -> DemoLogins:
+    """Create the demo staff user and an activated demo merchant with its team, or leave them."""
+    _user(STAFF_EMAIL, staff=True)
+    owner = _user(MERCHANT_EMAIL, staff=False)
+    merchant = _merchant(owner)
+    _confirmations(merchant, owner)
+    for role, email in TEAM.items():
+        Membership.objects.get_or_create(
+            merchant=merchant, user=_user(email, staff=False), defaults={"role": role}
+        )
+    return DemoLogins(
+        MERCHANT_EMAIL,
+        DEMO_PASSWORD,
+        STAFF_EMAIL,
+        DEMO_PASSWORD,
+        team={"owner": MERCHANT_EMAIL, **{role.value: email for role, email in TEAM.items()}},
+    )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+
+from merchants.selectors import current_membership
+
+
+def _supported_languages() -> set[str]:
+    return {code for code, _name in settings.LANGUAGES}
 
 
 class LanguageMiddleware:
@@ -16,12 +22,13 @@ class LanguageMiddleware:
 
     Unlike Django's LocaleMiddleware it ignores Accept-Language: the portal speaks
     Russian by default whatever the browser's own language, and the switch in the
-    header remembers a different choice.
+    header remembers a different choice. UserLanguageMiddleware, later in the chain,
+    applies a signed-in user's saved language when there is no cookie.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.supported = {code for code, _name in settings.LANGUAGES}
+        self.supported = _supported_languages()
 
     def _choose(self, request: HttpRequest) -> str:
         cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
@@ -34,22 +41,64 @@ class LanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+        # The user's saved language may have replaced the default further down.
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         patch_vary_headers(response, ("Cookie",))
         return response
 
 
+class UserLanguageMiddleware:
+    """Without a language cookie, a signed-in user sees the language saved in their settings.
+
+    It must come after AuthenticationMiddleware; the cookie (the header switch) still wins.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.supported = _supported_languages()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") not in self.supported:
+            user = getattr(request, "user", None)
+            language = getattr(user, "language", "") if user and user.is_authenticated else ""
+            if language in self.supported:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 class TimezoneMiddleware:
-    """Shows times in the portal's display zone (Asia/Yerevan unless configured).
+    """Shows times in the user's zone, else their merchant's, else the portal's display zone.
 
     Storage stays UTC; this only decides how templates and forms render datetimes.
+    It must come after AuthenticationMiddleware.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
+    def _choose(self, request: HttpRequest) -> ZoneInfo:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            zone = _zone(user.time_zone)
+            if zone is None:
+                membership = current_membership(request)
+                zone = _zone(membership.merchant.time_zone) if membership else None
+            if zone is not None:
+                return zone
+        return ZoneInfo(settings.DISPLAY_TIME_ZONE)
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        timezone.activate(ZoneInfo(settings.DISPLAY_TIME_ZONE))
+        timezone.activate(self._choose(request))
         try:
             return self.get_response(request)
         finally:

@@ -20,7 +20,7 @@ class Section:
     label: str | Promise
     url_name: str
     # Where the section's pages live, when that is wider than its first page.
-    prefix: str = ""
+    prefixes: tuple[str, ...] = ()
 
 
 SECTIONS = (
@@ -31,7 +31,13 @@ SECTIONS = (
     Section("transactions", _("Transactions"), "transactions:list"),
     Section("reports", _("Reports"), "reports:index"),
     Section("reconciliation", _("Reconciliation"), "settlements:index"),
-    Section("settings", _("Settings"), "account_email", prefix="/accounts/"),
+    # allauth's pages, the team and personal preferences share the settings side menu.
+    Section(
+        "settings",
+        _("Settings"),
+        "account_email",
+        prefixes=("/accounts/", "/team/", "/settings/"),
+    ),
 )
 
 
@@ -55,6 +61,6 @@ def navigation_for(request: HttpRequest, membership) -> list[NavItem]:
         if section.key == "dashboard":
             active = request.path == url
         else:
-            active = request.path.startswith(section.prefix or url)
+            active = request.path.startswith(section.prefixes or (url,))
         items.append(NavItem(section.key, section.label, url, active))
     return items

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
+    "django_countries",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -116,14 +118,17 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "inecopay.middleware.LanguageMiddleware",
-    "inecopay.middleware.TimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # These two read the signed-in user: their saved language and time zone.
+    "inecopay.middleware.UserLanguageMiddleware",
+    "inecopay.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "inecopay.urls"
@@ -249,6 +254,10 @@ else:
 DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, default="Inecopay <noreply@inecopay.am>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
+# The website check fetches merchants' URLs; private addresses only in development.
+WEBSITE_CHECK_ALLOW_PRIVATE = _flag("WEBSITE_CHECK_ALLOW_PRIVATE", default=DEBUG)
+# SMS provider: a class with send(to, text); the default writes to the dev outbox.
+SMS_BACKEND = _read("SMS_BACKEND", env.str, default="inecopay.lib.sms.OutboxSmsBackend")
 
 # ---------------------------------------------------------------------------
 # Accounts: email login through allauth, Argon2 hashes
@@ -294,6 +303,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/h/ip,5/h/key",
     "confirm_email": "1/3m/key",
 }
+ACCOUNT_CHANGE_EMAIL = True
+USERSESSIONS_TRACK_ACTIVITY = True
+MFA_ADAPTER = "merchants.mfa.MFAAdapter"
+# Encrypts TOTP secrets at rest; derived from SECRET_KEY when empty. Set it separately so
+# that rotating SECRET_KEY does not invalidate everyone's authenticator app.
+MFA_ENCRYPTION_KEY = _read("MFA_ENCRYPTION_KEY", env.str, default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Inecopay"
 

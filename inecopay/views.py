@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from merchants.selectors import current_membership
+from merchants.models import Merchant
+from merchants.roles import Perm, role_has
+from merchants.selectors import activation_steps, current_membership, golive_checklist
 
 from . import health
 from .lib import outbox
@@ -23,13 +30,71 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
 
 
+@dataclass(frozen=True)
+class ChecklistRow:
+    key: str
+    title: str | Promise
+    done: bool
+    url: str | None  # None: the viewer may not act on it, or the page does not exist yet
+    current: bool = False
+    text: str | Promise = ""
+
+
+# A line under the title of the steps and items the dashboard knows; others show the title only.
+CHECKLIST_TEXTS = {
+    "company": _lazy("Legal form, name, TIN, addresses and the director."),
+    "website": _lazy("The address of the website where customers will pay."),
+    "contacts": _lazy("A code by SMS to your phone, and a token on your website."),
+    "tariffs": _lazy("Read and accept the Inecopay commission rates."),
+    "activated": _lazy("Company profile filled in, contacts confirmed, tariffs accepted."),
+    "tariff": _lazy("Accept the tariff version in force now."),
+}
+
+
+def _url_or_none(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def _checklist_rows(items, *, can_act: bool) -> list[ChecklistRow]:
+    """Steps or items for the template; the first one not done is the current one."""
+    rows = []
+    current_found = False
+    for item in items:
+        current = not item.done and not current_found
+        current_found = current_found or current
+        url = _url_or_none(item.url_name) if can_act else None
+        text = CHECKLIST_TEXTS.get(item.key, "")
+        rows.append(ChecklistRow(item.key, item.title, item.done, url, current, text))
+    return rows
+
+
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None and request.user.is_staff:
         return redirect("admin:index")
-    return render(request, "dashboard.html", {"membership": membership})
+    context: dict = {"membership": membership}
+    if membership is not None:
+        merchant = membership.merchant
+        # Accountants and developers see where the account stands but cannot act on it.
+        can_manage = role_has(membership.role, Perm.MANAGE_ACCOUNT)
+        activated = merchant.state == Merchant.State.ACTIVATED
+        items = golive_checklist(merchant) if activated else activation_steps(merchant)
+        rows = _checklist_rows(items, can_act=can_manage)
+        context.update(
+            {
+                "can_manage_account": can_manage,
+                "activated": activated,
+                "checklist": rows,
+                "checklist_done": sum(row.done for row in rows),
+                "checklist_total": len(rows),
+            }
+        )
+    return render(request, "dashboard.html", context)
 
 
 @never_cache

@@ -21,12 +21,15 @@ def _isolated_outbox(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _isolated_cache(settings, request):
+    """A private in-memory cache per test: rate limits never leak between tests, and
+    clearing it never touches a shared Redis database or a running dev server's cache."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 @pytest.fixture
@@ -92,3 +95,13 @@ def _collected_static():
     from django.core.management import call_command
 
     call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture
+def english(settings):
+    """Pages and messages in English, for tests that read English wording."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

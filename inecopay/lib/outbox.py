@@ -30,20 +30,26 @@ def outbox_dir() -> Path:
     return folder
 
 
+def store_raw_message(raw: bytes) -> str:
+    """Keep one RFC 822 message in the outbox; returns its id."""
+    folder = outbox_dir()
+    name = f"{timezone.now():%Y%m%dT%H%M%S%f}-{secrets.token_hex(6)}"
+    temporary = folder / f".{name}.tmp"
+    temporary.write_bytes(raw)
+    # Renamed into place so that a reader never sees half a message.
+    temporary.rename(folder / f"{name}.eml")
+    return name
+
+
 class OutboxEmailBackend(BaseEmailBackend):
     """Stores each message as OUTBOX_DIR/<time>-<random>.eml instead of sending it."""
 
     def send_messages(self, email_messages) -> int:
-        folder = outbox_dir()
         sent = 0
         for message in email_messages:
             if not message.recipients():
                 continue
-            name = f"{timezone.now():%Y%m%dT%H%M%S%f}-{secrets.token_hex(6)}"
-            temporary = folder / f".{name}.tmp"
-            temporary.write_bytes(message.message().as_bytes(linesep="\n"))
-            # Renamed into place so that a reader never sees half a message.
-            temporary.rename(folder / f"{name}.eml")
+            store_raw_message(message.message().as_bytes(linesep="\n"))
             sent += 1
         return sent
 
@@ -62,6 +68,7 @@ class OutboxMessage:
     sender: str
     to: str
     date: datetime | None
+    channel: str = "email"
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
@@ -75,6 +82,7 @@ def _parse(message_id: str, raw: bytes) -> OutboxMessage:
         sender=str(mime.get("From", "")),
         to=str(mime.get("To", "")),
         date=parsedate_to_datetime(mime["Date"]) if mime.get("Date") else None,
+        channel=str(mime.get("X-Inecopay-Channel", "email")),
     )
     text_part = mime.get_body(preferencelist=("plain",))
     html_part = mime.get_body(preferencelist=("html",))

@@ -81,3 +81,31 @@ def test_clear_empties_the_outbox(staff_client, outbox_backend, settings):
     response = staff_client.post(reverse("dev_outbox_clear"))
     assert response.status_code == 302
     assert list(settings.OUTBOX_DIR.glob("*.eml")) == []
+
+
+def test_sms_lands_in_the_outbox_marked_as_sms(staff_client):
+    from inecopay.lib.outbox import outbox_list
+    from inecopay.lib.sms import send_sms
+
+    send_sms(to="+37410123456", text="Inecopay code: 123456")
+    [message] = outbox_list()
+    assert message.channel == "sms"
+    assert message.to == "+37410123456"
+    assert "123456" in message.text
+    listing = staff_client.get(reverse("dev_outbox")).content.decode()
+    assert "SMS" in listing
+
+
+def test_sms_backend_is_chosen_by_setting(settings):
+    from inecopay.lib.sms import send_sms
+
+    settings.SMS_BACKEND = "tests.inecopay.test_outbox.RecordingSms"
+    send_sms(to="+37410000000", text="hello")
+    assert RecordingSms.sent == [("+37410000000", "hello")]
+
+
+class RecordingSms:
+    sent: list[tuple[str, str]] = []
+
+    def send(self, to: str, text: str) -> None:
+        self.sent.append((to, text))

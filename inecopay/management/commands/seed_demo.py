@@ -9,7 +9,7 @@ from inecopay.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo merchant and staff user (idempotent) and print their logins."
+    help = "Create the demo merchant, its team and the staff user (idempotent); print the logins."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", help="print the logins as JSON")
@@ -19,12 +19,18 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(logins.as_dict()))
             return
+        team = [
+            f"  {'Team ' + role + ':':<16} {email} / {logins.merchant_password}"
+            for role, email in logins.team.items()
+            if email != logins.merchant_email
+        ]
         self.stdout.write(
             "\n".join(
                 [
                     "",
                     f"  Inecopay portal: {settings.SITE_URL}/",
-                    f"  Merchant:        {logins.merchant_email} / {logins.merchant_password}",
+                    f"  Merchant owner:  {logins.merchant_email} / {logins.merchant_password}",
+                    *team,
                     f"  Staff (admin):   {logins.staff_email} / {logins.staff_password}"
                     f"  -> {settings.SITE_URL}/admin/",
                     f"  Dev outbox:      {settings.SITE_URL}/dev/outbox/",
