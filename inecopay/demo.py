@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
+from integration.services import publish_php_kit
 from merchants.models import (
     ContactConfirmation,
     LegalForm,
@@ -17,6 +18,20 @@ from merchants.models import (
     TariffAcceptance,
     User,
 )
+from shops.models import Shop
+from shops.services import shop_create, shop_update_section1
+
+DEMO_SHOP = "Demo Shop"
+DEMO_SECTION1 = {
+    "website": "https://shop.demo.inecopay.am",
+    "mcc": "5942",
+    "description": "Books and stationery with delivery across Armenia.",
+    "display_name": "Demo Shop",
+    "support_email": "support@demo.inecopay.am",
+    "support_phone": "+37410123456",
+    "success_url": "https://shop.demo.inecopay.am/payment/success",
+    "fail_url": "https://shop.demo.inecopay.am/payment/fail",
+}
 
 DEMO_PASSWORD = "demo-inecopay-2026"
 MERCHANT_EMAIL = "merchant@demo.inecopay.am"
@@ -118,6 +133,15 @@ def _confirmations(merchant: Merchant, owner: User) -> None:
         )
 
 
+def _shop(merchant: Merchant, owner: User) -> Shop:
+    """One shop in test mode with Section 1 filled in, as a merchant would leave it."""
+    shop = Shop.objects.filter(merchant=merchant, name=DEMO_SHOP).first()
+    if shop is None:
+        shop = shop_create(merchant=merchant, name=DEMO_SHOP, by=owner)
+        shop = shop_update_section1(shop=shop, by=owner, **DEMO_SECTION1)
+    return shop
+
+
 @transaction.atomic
 def seed_demo() -> DemoLogins:
     """Create the demo staff user and an activated demo merchant with its team, or leave them."""
@@ -129,6 +153,8 @@ def seed_demo() -> DemoLogins:
         Membership.objects.get_or_create(
             merchant=merchant, user=_user(email, staff=False), defaults={"role": role}
         )
+    _shop(merchant, owner)
+    publish_php_kit()
     return DemoLogins(
         MERCHANT_EMAIL,
         DEMO_PASSWORD,

@@ -26,7 +26,7 @@ class Section:
 SECTIONS = (
     Section("dashboard", _("Dashboard"), "dashboard"),
     Section("shops", _("Shops"), "shops:list"),
-    Section("integration", _("Integration"), "shops:integration"),
+    Section("integration", _("Integration"), "integration:index"),
     Section("documents", _("Documents"), "documents:list"),
     Section("transactions", _("Transactions"), "transactions:list"),
     Section("reports", _("Reports"), "reports:index"),

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "inecopay",
     "merchants",
     "shops",
+    "integration",
     "documents",
     "transactions",
     "reports",
@@ -306,9 +307,9 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_CHANGE_EMAIL = True
 USERSESSIONS_TRACK_ACTIVITY = True
 MFA_ADAPTER = "merchants.mfa.MFAAdapter"
-# Encrypts TOTP secrets at rest; derived from SECRET_KEY when empty. Set it separately so
-# that rotating SECRET_KEY does not invalidate everyone's authenticator app.
-MFA_ENCRYPTION_KEY = _read("MFA_ENCRYPTION_KEY", env.str, default="")
+# Encrypts secrets at rest (TOTP keys, webhook signing secrets); derived from SECRET_KEY
+# when empty. Set it separately so that rotating SECRET_KEY keeps them readable.
+ENCRYPTION_KEY = _read("ENCRYPTION_KEY", env.str, default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Inecopay"
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("", include("merchants.urls")),
+    path("shops/", include("shops.urls")),
+    path("integration/", include("integration.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.outbox_list, name="dev_outbox"),
     path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from merchants.models import Merchant
 from merchants.roles import Perm, role_has
 from merchants.selectors import activation_steps, current_membership, golive_checklist
+from shops.models import Shop
 
 from . import health
 from .lib import outbox
@@ -94,6 +95,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "checklist_total": len(rows),
             }
         )
+        if role_has(membership.role, Perm.VIEW_SHOPS):
+            context["shops_count"] = Shop.objects.for_merchant(merchant).count()
+            context["can_manage_shops"] = role_has(membership.role, Perm.MANAGE_SHOPS)
     return render(request, "dashboard.html", context)
 
 

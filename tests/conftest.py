@@ -15,9 +15,11 @@ from .factories import MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _isolated_outbox(settings, tmp_path):
-    """Each test gets its own dev outbox folder, so messages never leak between tests."""
+def _isolated_files(settings, tmp_path):
+    """Each test gets its own dev outbox and uploads folders: nothing leaks between tests,
+    and nothing lands in the developer's var/."""
     settings.OUTBOX_DIR = tmp_path / "outbox"
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

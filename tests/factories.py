@@ -40,3 +40,11 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     merchant = factory.SubFactory(MerchantFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.OWNER
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "shops.Shop"
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Shop {n}")

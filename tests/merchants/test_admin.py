@@ -27,12 +27,13 @@ from merchants.models import (
     TariffRate,
     User,
 )
+from shops.models import Shop
 from tests.factories import MerchantFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
-NO_ADD = READ_ONLY | {Merchant}
+NO_ADD = READ_ONLY | {Merchant, Shop}
 
 
 @pytest.fixture
