@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from io import BytesIO
 
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from documents.models import Document, DocumentType
+from documents.services import document_approve, document_upload
 from integration.services import publish_php_kit
 from merchants.models import (
     ContactConfirmation,
@@ -142,10 +147,44 @@ def _shop(merchant: Merchant, owner: User) -> Shop:
     return shop
 
 
+def _scan(title: str, kind: str) -> SimpleUploadedFile:
+    """A plain page standing in for a scanned document."""
+    page = Image.new("RGB", (620, 877), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((40, 40, 580, 837), outline="#9aa5b1", width=3)
+    draw.text((70, 80), title, fill="#1f2933")
+    for line in range(12):
+        draw.line((70, 150 + line * 40, 550, 150 + line * 40), fill="#cbd2d9", width=2)
+    buffer = BytesIO()
+    page.save(buffer, format=kind)
+    extension = {"PDF": "pdf", "PNG": "png"}[kind]
+    return SimpleUploadedFile(f"{title.lower().replace(' ', '-')}.{extension}", buffer.getvalue())
+
+
+def _documents(merchant: Merchant, owner: User, staff: User) -> None:
+    """Half-way through documents: the charter approved, the certificate waiting."""
+    if Document.objects.filter(merchant=merchant).exists():
+        return
+    charter = DocumentType.objects.filter(code="charter").first()
+    certificate = DocumentType.objects.filter(code="registration_certificate").first()
+    if charter is not None:
+        version = document_upload(
+            merchant=merchant, document_type=charter, files=[_scan("Charter", "PDF")], by=owner
+        )
+        document_approve(version=version, reviewed_by=staff)
+    if certificate is not None:
+        document_upload(
+            merchant=merchant,
+            document_type=certificate,
+            files=[_scan("Registration certificate", "PNG")],
+            by=owner,
+        )
+
+
 @transaction.atomic
 def seed_demo() -> DemoLogins:
     """Create the demo staff user and an activated demo merchant with its team, or leave them."""
-    _user(STAFF_EMAIL, staff=True)
+    staff = _user(STAFF_EMAIL, staff=True)
     owner = _user(MERCHANT_EMAIL, staff=False)
     merchant = _merchant(owner)
     _confirmations(merchant, owner)
@@ -154,6 +193,7 @@ def seed_demo() -> DemoLogins:
             merchant=merchant, user=_user(email, staff=False), defaults={"role": role}
         )
     _shop(merchant, owner)
+    _documents(merchant, owner, staff)
     publish_php_kit()
     return DemoLogins(
         MERCHANT_EMAIL,

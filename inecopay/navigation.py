@@ -13,6 +13,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from merchants.roles import Perm, role_has
+
 
 @dataclass(frozen=True)
 class Section:
@@ -21,16 +23,23 @@ class Section:
     url_name: str
     # Where the section's pages live, when that is wider than its first page.
     prefixes: tuple[str, ...] = ()
+    # Hidden from roles that would only get a 403 there.
+    perm: Perm | None = None
 
 
 SECTIONS = (
     Section("dashboard", _("Dashboard"), "dashboard"),
-    Section("shops", _("Shops"), "shops:list"),
-    Section("integration", _("Integration"), "integration:index"),
-    Section("documents", _("Documents"), "documents:list"),
-    Section("transactions", _("Transactions"), "transactions:list"),
-    Section("reports", _("Reports"), "reports:index"),
-    Section("reconciliation", _("Reconciliation"), "settlements:index"),
+    Section("shops", _("Shops"), "shops:list", perm=Perm.VIEW_SHOPS),
+    Section("integration", _("Integration"), "integration:index", perm=Perm.VIEW_SHOPS),
+    Section("documents", _("Documents"), "documents:list", perm=Perm.MANAGE_ACCOUNT),
+    Section("transactions", _("Transactions"), "transactions:list", perm=Perm.VIEW_PAYMENTS),
+    Section("reports", _("Reports"), "reports:index", perm=Perm.VIEW_REPORTS),
+    Section(
+        "reconciliation",
+        _("Reconciliation"),
+        "settlements:index",
+        perm=Perm.VIEW_RECONCILIATION,
+    ),
     # allauth's pages, the team and personal preferences share the settings side menu.
     Section(
         "settings",
@@ -54,6 +63,8 @@ def navigation_for(request: HttpRequest, membership) -> list[NavItem]:
         return []
     items = []
     for section in SECTIONS:
+        if section.perm is not None and not role_has(membership.role, section.perm):
+            continue
         try:
             url = reverse(section.url_name)
         except NoReverseMatch:

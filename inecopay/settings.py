@@ -342,6 +342,18 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Merchants' documents. Object storage is a setting away, for example
+    # PRIVATE_STORAGE_BACKEND=storages.backends.s3.S3Storage with
+    # PRIVATE_STORAGE_OPTIONS={"bucket_name": "...", "endpoint_url": "...", "default_acl": "private"}
+    # (install the s3 extra). Without a location the file system storage uses MEDIA_ROOT.
+    "private": {
+        "BACKEND": _read(
+            "PRIVATE_STORAGE_BACKEND",
+            env.str,
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": _read("PRIVATE_STORAGE_OPTIONS", env.json, default={}),
+    },
 }
 MEDIA_ROOT = Path(_read("MEDIA_ROOT", env.str, default=str(VAR_DIR / "media")))
 # No MEDIA_URL: uploads leave the server only through access-checked views.

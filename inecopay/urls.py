@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("merchants.urls")),
     path("shops/", include("shops.urls")),
     path("integration/", include("integration.urls")),
+    path("documents/", include("documents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.outbox_list, name="dev_outbox"),
     path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),

@@ -285,6 +285,25 @@ def merchant_activate_if_complete(*, merchant: Merchant, by: User) -> bool:
     return True
 
 
+def merchant_notify_owners(*, merchant: Merchant, template: str, context: dict) -> None:
+    """Email the merchant's owners and administrators, each in their own language."""
+    people = User.objects.filter(
+        is_active=True,
+        memberships__merchant=merchant,
+        memberships__role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+    ).order_by("pk")
+    by_language: dict[str, list[str]] = {}
+    for email, language in people.values_list("email", "language"):
+        by_language.setdefault(language or "", []).append(email)
+    for language, emails in by_language.items():
+        send_templated_mail(
+            template=template,
+            to=emails,
+            context={"merchant": merchant, **context},
+            language=language or None,
+        )
+
+
 # ---------------------------------------------------------------------------
 # Team
 # ---------------------------------------------------------------------------

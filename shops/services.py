@@ -22,11 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inecopay.lib import crypto
-from inecopay.lib.mail import send_templated_mail
 from inecopay.lib.money import PaymentMethod
-from merchants.models import Membership, Merchant, User
+from merchants.models import Merchant, User
 from merchants.selectors import golive_checklist
-from merchants.services import ServiceError
+from merchants.services import ServiceError, merchant_notify_owners
 
 from .models import (
     INVOICE_LIFETIME_MAX,
@@ -188,25 +187,14 @@ def shop_submit(*, shop: Shop, by: User) -> Shop:
 
 
 def _notify_owners(shop: Shop, template: str) -> None:
-    """Email the owners and administrators, each in their own language."""
-    owners = User.objects.filter(
-        is_active=True,
-        memberships__merchant=shop.merchant,
-        memberships__role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
-    ).order_by("pk")
-    by_language: dict[str, list[str]] = {}
-    for email, language in owners.values_list("email", "language"):
-        by_language.setdefault(language or "", []).append(email)
-    for language, emails in by_language.items():
-        send_templated_mail(
-            template=template,
-            to=emails,
-            context={
-                "shop": shop,
-                "shop_url": settings.SITE_URL + reverse("shops:detail", args=[shop.pk]),
-            },
-            language=language or None,
-        )
+    merchant_notify_owners(
+        merchant=shop.merchant,
+        template=template,
+        context={
+            "shop": shop,
+            "shop_url": settings.SITE_URL + reverse("shops:detail", args=[shop.pk]),
+        },
+    )
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -57,9 +58,57 @@ def watch_console(page, violations: list[str]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_document_types(request):
+    """The document types of the data migration, which an earlier transactional test's
+    flush may have removed (as with the migration's tariff)."""
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    migration = importlib.import_module("documents.migrations.0002_default_document_types")
+    migration.create_types(apps, None)
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_names(settings):
     """The live server finds static files by their plain names, not the manifest's hashed ones."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+class PreviewsOneAtATime:
+    """Lets the browser load one thumbnail at a time.
+
+    The live server's request threads share one in-memory SQLite connection, and several
+    thumbnails loading at once collide on it ("database table is locked"); the file or
+    PostgreSQL database of a real deployment does not. Each preview request waits in a
+    queue and is let through when the one before it has finished.
+    """
+
+    def __init__(self, page) -> None:
+        self.waiting: list = []
+        self.busy = None
+        page.route("**/documents/files/*/preview/", self.queue)
+        page.on("requestfinished", self.finished)
+        page.on("requestfailed", self.finished)
+
+    def queue(self, route) -> None:
+        self.waiting.append(route)
+        self.next()
+
+    def finished(self, request) -> None:
+        if request is self.busy:
+            self.busy = None
+            self.next()
+
+    def next(self) -> None:
+        while self.busy is None and self.waiting:
+            route = self.waiting.pop(0)
+            # Taken before continuing: continue_() lets other handlers run while it waits.
+            self.busy = route.request
+            try:
+                route.continue_()
+            except Exception:
+                # The page went away before this preview's turn came.
+                self.busy = None

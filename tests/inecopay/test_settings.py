@@ -78,6 +78,7 @@ def test_short_secret_key_stops_with_one_line():
         ("DEBUG", "perhaps"),
         ("SECURE_HSTS_SECONDS", "a year"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
+        ("PRIVATE_STORAGE_OPTIONS", "{not json"),
     ],
 )
 def test_invalid_setting_is_named_in_one_line(setting, value):

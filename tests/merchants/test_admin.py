@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from documents.models import DocumentEvent, DocumentVersion
 from merchants import services
 from merchants.models import (
     ContactConfirmation,
@@ -33,7 +34,7 @@ from tests.factories import MerchantFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
-NO_ADD = READ_ONLY | {Merchant, Shop}
+NO_ADD = READ_ONLY | {Merchant, Shop, DocumentVersion, DocumentEvent}
 
 
 @pytest.fixture

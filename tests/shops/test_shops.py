@@ -14,8 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from documents.models import DocumentType
+from documents.services import document_approve, document_upload
 from merchants.models import Membership, Merchant, Tariff, TariffAcceptance
 from shops.models import Shop, ShopChange
+from tests.documents.samples import scan_png
 from tests.factories import MembershipFactory, ShopFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -163,6 +166,16 @@ def test_list_shows_only_the_merchants_own_shops(owner_client, merchant, outside
 # ---------------------------------------------------------------------------
 # The whole way: Section 1 → submitted → returned → confirmed → live → changed
 # ---------------------------------------------------------------------------
+def _approve_required_documents(merchant, owner, staff) -> None:
+    merchant.legal_form = "sole_proprietor"
+    merchant.save(update_fields=["legal_form"])
+    for document_type in DocumentType.objects.for_legal_form(merchant.legal_form):
+        version = document_upload(
+            merchant=merchant, document_type=document_type, files=[scan_png()], by=owner
+        )
+        document_approve(version=version, reviewed_by=staff)
+
+
 def test_section1_to_confirmation_live_mode_and_back(
     owner_client, owner, merchant, shop, staff, staff_client, mailoutbox, on_commit, tariff
 ):
@@ -235,6 +248,12 @@ def test_section1_to_confirmation_live_mode_and_back(
     assert "Section 1 confirmed by Inecopay" not in " ".join(_messages(response))
 
     TariffAcceptance.objects.create(merchant=merchant, tariff=tariff, accepted_by=owner)
+    # Still refused: the company's documents are not approved.
+    response = owner_client.post(reverse("shops:set_live", args=[shop.pk]), {"value": "on"})
+    assert response.status_code == 200
+    assert any("Required documents approved" in m for m in _messages(response))
+
+    _approve_required_documents(merchant, owner, staff)
     response = owner_client.post(reverse("shops:set_live", args=[shop.pk]), {"value": "on"})
     assert response.status_code == 302
     shop.refresh_from_db()
