@@ -107,9 +107,7 @@ def _inspect_pdf(data: bytes, name: str) -> tuple[bytes, int]:
             # reviewers must be able to read, print and keep every page, so they are refused too.
             if pdfium.raw.FPDF_GetSecurityHandlerRevision(pdf.raw) != -1:
                 raise FileRefused(
-                    _(
-                        "«%(name)s» is encrypted. Save it without protection and upload it again."
-                    )
+                    _("«%(name)s» is encrypted. Save it without protection and upload it again.")
                     % {"name": name}
                 )
             pages = len(pdf)

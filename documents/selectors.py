@@ -67,7 +67,9 @@ def required_documents_approved(merchant: Merchant) -> bool:
     """Each required document of the legal form has an approved version."""
     if not merchant.legal_form:
         return False
-    required = [t.pk for t in DocumentType.objects.for_legal_form(merchant.legal_form) if t.required]
+    required = [
+        t.pk for t in DocumentType.objects.for_legal_form(merchant.legal_form) if t.required
+    ]
     approved = Document.objects.filter(
         merchant=merchant, type__in=required, approved_version__isnull=False
     ).count()
