@@ -227,6 +227,7 @@ CELERY_ENABLE_UTC = True
 CELERY_TIMEZONE = DISPLAY_TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "inecopay.tasks.heartbeat", "schedule": 60.0},
+    "payments-expire-due": {"task": "transactions.tasks.expire_due_payments", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------
