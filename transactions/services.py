@@ -391,13 +391,17 @@ def payment_expire_if_due(*, payment: Payment) -> Payment:
     return payment
 
 
-def payment_expire_due(*, limit: int = 500) -> int:
-    """Expire pending payments past their lifetime; safe to run again or concurrently."""
-    due = list(
-        Payment.objects.filter(status=Status.PENDING, expires_at__lte=timezone.now())
-        .order_by("expires_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+def payment_expire_due(
+    *, shop: Shop | None = None, test: bool | None = None, limit: int = 500
+) -> int:
+    """Expire pending payments past their lifetime (of one shop and mode, or all); safe
+    to run again or concurrently."""
+    due = Payment.objects.filter(status=Status.PENDING, expires_at__lte=timezone.now())
+    if shop is not None:
+        due = due.filter(shop=shop)
+    if test is not None:
+        due = due.filter(test=test)
+    due = list(due.order_by("expires_at").values_list("pk", flat=True)[:limit])
     expired = 0
     for pk in due:
         payment = Payment.objects.get(pk=pk)
