@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("merchants.urls")),
     path("shops/", include("shops.urls")),
+    path("integration/api/", include("payments.urls")),
     path("integration/", include("integration.urls")),
     path("api/v1/", api_urls()),
     path("api/v1/<path:rest>", api_not_found),
