@@ -233,6 +233,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -263,6 +264,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
 # The website check fetches merchants' URLs; private addresses only in development.
 WEBSITE_CHECK_ALLOW_PRIVATE = _flag("WEBSITE_CHECK_ALLOW_PRIVATE", default=DEBUG)
+# Webhooks to private, loopback or link-local addresses: development and tests only.
+WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 # The HTTP API's budget per secret key: "<requests>/<s|m|h>", counted in the cache.
 _rate = _read("API_RATE_LIMIT", env.str, default="100/s")
 try:
