@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "integration",
     "documents",
     "transactions",
+    "payments",
     "reports",
 ]
 
@@ -227,6 +228,12 @@ CELERY_ENABLE_UTC = True
 CELERY_TIMEZONE = DISPLAY_TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "inecopay.tasks.heartbeat", "schedule": 60.0},
+    "payments-expire-due": {"task": "transactions.tasks.expire_due_payments", "schedule": 60.0},
+    "api-purge-idempotency-keys": {
+        "task": "payments.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
+    "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -257,6 +264,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
 # The website check fetches merchants' URLs; private addresses only in development.
 WEBSITE_CHECK_ALLOW_PRIVATE = _flag("WEBSITE_CHECK_ALLOW_PRIVATE", default=DEBUG)
+# Webhooks to private, loopback or link-local addresses: development and tests only.
+WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# The HTTP API's budget per secret key: "<requests>/<s|m|h>", counted in the cache.
+_rate = _read("API_RATE_LIMIT", env.str, default="100/s")
+try:
+    _count, _unit = _rate.split("/")
+    API_RATE_LIMIT = (int(_count), {"s": 1, "m": 60, "h": 3600}[_unit])
+    if API_RATE_LIMIT[0] < 1:
+        raise ValueError
+except (ValueError, KeyError):
+    _stop("API_RATE_LIMIT", f"must look like 100/s, 6000/m or 100000/h, not {_rate!r}")
 # SMS provider: a class with send(to, text); the default writes to the dev outbox.
 SMS_BACKEND = _read("SMS_BACKEND", env.str, default="inecopay.lib.sms.OutboxSmsBackend")
 

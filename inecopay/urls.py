@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from payments.api import api_not_found, api_urls
+
 from . import views
 
 urlpatterns = [
@@ -10,8 +12,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("merchants.urls")),
     path("shops/", include("shops.urls")),
+    path("integration/api/", include("payments.urls")),
     path("integration/", include("integration.urls")),
     path("documents/", include("documents.urls")),
+    path("api/v1/", api_urls()),
+    path("api/v1/<path:rest>", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.outbox_list, name="dev_outbox"),
     path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),

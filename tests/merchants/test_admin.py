@@ -28,13 +28,18 @@ from merchants.models import (
     TariffRate,
     User,
 )
+from payments.models import WebhookDelivery
+from payments.webhooks import webhook_delivery_create
 from shops.models import Shop
 from tests.factories import MerchantFactory
+from transactions.models import Payment
+from transactions.services import payment_create, payment_simulate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
-NO_ADD = READ_ONLY | {Merchant, Shop, DocumentVersion, DocumentEvent}
+# Payments, webhook deliveries and document decisions are written only by their services.
+NO_ADD = READ_ONLY | {Merchant, Shop, Payment, WebhookDelivery, DocumentVersion, DocumentEvent}
 
 
 @pytest.fixture
@@ -52,6 +57,12 @@ def data(staff):
         user=owner.user, type=Authenticator.Type.TOTP, data={"secret": "TOPSECRETTOTPKEY"}
     )
     Group.objects.create(name="Support")
+    shop = merchant.shops.get()
+    Shop.objects.filter(pk=shop.pk).update(is_open=True, webhook_url="https://demo.example.am/hook")
+    shop.refresh_from_db()
+    payment = payment_create(shop=shop, test=True, amount=100, currency="AMD", order_id="demo-1")
+    payment_simulate(payment=payment, outcome="succeeded")
+    webhook_delivery_create(event=payment.events.get(to_status="succeeded"))
     UserSession.objects.create(
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )

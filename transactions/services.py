@@ -1,0 +1,540 @@
+"""Writes to payments. Every status change goes through `payment_transition`: it locks the
+row, checks the transition table, writes the event and announces it on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inecopay.lib.money import Currency, PaymentMethod
+from merchants.models import User
+from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
+
+from .models import MAX_AMOUNT, Actor, Language, Payment, PaymentEvent, Refund
+from .signals import payment_event_recorded
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
+
+# The one table of allowed status changes.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset({Status.PROCESSING, Status.EXPIRED, Status.CANCELLED}),
+    Status.PROCESSING: frozenset({Status.SUCCEEDED, Status.DECLINED}),
+    Status.SUCCEEDED: frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CHARGEBACK}),
+    # Each further partial refund is an event of its own, so the status may repeat.
+    Status.PARTIALLY_REFUNDED: frozenset(
+        {Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CHARGEBACK}
+    ),
+    Status.DECLINED: frozenset(),
+    Status.EXPIRED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.REFUNDED: frozenset(),
+    Status.CHARGEBACK: frozenset(),
+}
+REFUNDABLE = frozenset({Status.SUCCEEDED, Status.PARTIALLY_REFUNDED})
+FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+METADATA_MAX_KEYS = 20
+METADATA_KEY_MAX = 40
+METADATA_VALUE_MAX = 500
+PHONE_CHARS = set("+0123456789 ()-")
+
+
+class PaymentError(Exception):
+    """A rule said no. `code` is stable for programs, `message` is for people."""
+
+    def __init__(self, code: str, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+
+
+class PaymentValidationError(PaymentError):
+    """The request itself is wrong: fixing it may succeed."""
+
+
+class PaymentStateError(PaymentError):
+    """The request is fine, but the payment's (or the shop's) state does not allow it."""
+
+
+def _announce(event: PaymentEvent) -> None:
+    def send() -> None:
+        for receiver, result in payment_event_recorded.send_robust(
+            sender=Payment, payment_id=event.payment_id, event_id=event.pk
+        ):
+            if isinstance(result, Exception):
+                logger.error(
+                    "payment_event_recorded receiver %r failed for event %s",
+                    receiver,
+                    event.pk,
+                    exc_info=result,
+                )
+
+    transaction.on_commit(send)
+
+
+def _record_event(
+    *,
+    payment: Payment,
+    from_status: str,
+    to: str,
+    actor: str,
+    user: User | None,
+    reason: str,
+    data: dict | None,
+) -> PaymentEvent:
+    event = PaymentEvent.objects.create(
+        payment=payment,
+        from_status=from_status,
+        to_status=to,
+        actor=actor,
+        user=user,
+        reason=reason[:255],
+        data=data or {},
+    )
+    _announce(event)
+    return event
+
+
+# ---------------------------------------------------------------------------
+# The state machine
+# ---------------------------------------------------------------------------
+@transaction.atomic
+def payment_transition(
+    *,
+    payment: Payment,
+    to: str,
+    actor: str,
+    reason: str = "",
+    data: dict | None = None,
+    user: User | None = None,
+    fields: dict[str, Any] | None = None,
+) -> Payment:
+    """Move a payment to status `to` if the table allows it from its current status.
+
+    The row is locked first, so of two concurrent changes the second sees the first's
+    result (and is refused if that no longer allows it). `fields` are saved with the
+    change (e.g. the card's brand and last four on success).
+    """
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if to not in TRANSITIONS.get(locked.status, frozenset()):
+        raise PaymentStateError(
+            "payment_invalid_state",
+            _("A payment that is %(status)s cannot become %(to)s.")
+            % {"status": locked.status, "to": to},
+        )
+    now = timezone.now()
+    if locked.status == Status.PENDING and to == Status.PROCESSING and locked.expires_at <= now:
+        raise PaymentStateError("payment_expired", _("The payment has expired."))
+    from_status = locked.status
+    locked.status = to
+    update = ["status", "updated_at"]
+    if to == Status.SUCCEEDED:
+        locked.succeeded_at = now
+        update.append("succeeded_at")
+    for name, value in (fields or {}).items():
+        setattr(locked, name, value)
+        update.append(name)
+    locked.save(update_fields=update)
+    _record_event(
+        payment=locked,
+        from_status=from_status,
+        to=to,
+        actor=actor,
+        user=user,
+        reason=reason,
+        data=data,
+    )
+    # The caller's instance follows the row.
+    for field in update:
+        setattr(payment, field, getattr(locked, field))
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Creating
+# ---------------------------------------------------------------------------
+def shop_currencies(shop: Shop) -> list[str]:
+    """The currencies a shop accepts: shops have no per-shop list yet, so every currency
+    the portal handles, with the shop's default first."""
+    return [shop.default_currency] + [c for c in Currency.values if c != shop.default_currency]
+
+
+def _invalid(code: str, message: str, param: str) -> PaymentValidationError:
+    return PaymentValidationError(code, message, param=param)
+
+
+def _check_text(value: str, *, param: str, max_length: int, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _invalid("parameter_invalid", _("Must be a string."), param)
+    if required and not value.strip():
+        raise _invalid("parameter_missing", _("This parameter is required."), param)
+    if len(value) > max_length:
+        raise _invalid(
+            "parameter_too_long",
+            _("At most %(max)d characters.") % {"max": max_length},
+            param,
+        )
+    # PostgreSQL cannot store NUL, and no other control character belongs in these fields.
+    if any(ord(char) < 32 for char in value):
+        raise _invalid("parameter_invalid", _("Control characters are not allowed."), param)
+    return value
+
+
+def _check_url(value: str, *, param: str) -> str:
+    _check_text(value, param=param, max_length=500)
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError as exc:
+        raise _invalid("url_invalid", _("Enter an http:// or https:// URL."), param) from exc
+    return value
+
+
+def _check_metadata(metadata: dict | None) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise _invalid("parameter_invalid", _("Must be an object."), "metadata")
+    if len(metadata) > METADATA_MAX_KEYS:
+        raise _invalid(
+            "metadata_too_many_keys",
+            _("At most %(max)d keys.") % {"max": METADATA_MAX_KEYS},
+            "metadata",
+        )
+    for key, value in metadata.items():
+        _check_text(key, param="metadata", max_length=METADATA_KEY_MAX, required=True)
+        if not isinstance(value, str):
+            raise _invalid("parameter_invalid", _("Metadata values must be strings."), "metadata")
+        _check_text(value, param=f"metadata.{key}", max_length=METADATA_VALUE_MAX)
+    return dict(metadata)
+
+
+def _check_amount(amount: int, currency: str, *, param: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _invalid("parameter_invalid", _("Must be an integer in minor units."), param)
+    if amount <= 0:
+        raise _invalid("amount_too_small", _("The amount must be greater than zero."), param)
+    cap = MAX_AMOUNT[currency]
+    if amount > cap:
+        raise _invalid(
+            "amount_too_large",
+            _("At most %(cap)d minor units of %(currency)s.") % {"cap": cap, "currency": currency},
+            param,
+        )
+    return amount
+
+
+def _expiry(
+    *, shop: Shop, now: datetime, expires_in: int | None, expires_at: datetime | None
+) -> datetime:
+    if expires_in is not None and expires_at is not None:
+        raise _invalid(
+            "parameter_conflict", _("Give expires_in or expires_at, not both."), "expires_at"
+        )
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise _invalid(
+                "parameter_invalid", _("Give a time zone, e.g. 2026-01-31T12:00:00Z."), "expires_at"
+            )
+        seconds = (expires_at - now).total_seconds()
+        param = "expires_at"
+    else:
+        seconds = shop.invoice_lifetime if expires_in is None else expires_in
+        param = "expires_in"
+    if isinstance(seconds, bool) or not INVOICE_LIFETIME_MIN <= seconds <= INVOICE_LIFETIME_MAX:
+        raise _invalid(
+            "expiry_out_of_range",
+            _("The payment must live from 5 minutes to 7 days."),
+            param,
+        )
+    return expires_at or now + timedelta(seconds=seconds)
+
+
+def payment_create(
+    *,
+    shop: Shop,
+    test: bool,
+    amount: int,
+    currency: str,
+    order_id: str,
+    description: str = "",
+    payment_methods: list[str] | None = None,
+    expires_in: int | None = None,
+    expires_at: datetime | None = None,
+    delivery_enabled: bool | None = None,
+    customer_email: str = "",
+    customer_phone: str = "",
+    language: str = "",
+    success_url: str = "",
+    fail_url: str = "",
+    metadata: dict[str, str] | None = None,
+    actor: str = Actor.API,
+    user: User | None = None,
+) -> Payment:
+    """Create a pending payment of an open shop, with the shop's settings as defaults."""
+    if currency not in shop_currencies(shop):
+        raise _invalid(
+            "currency_not_enabled", _("The shop does not accept this currency."), "currency"
+        )
+    _check_amount(amount, currency)
+    _check_text(order_id, param="order_id", max_length=64, required=True)
+    _check_text(description, param="description", max_length=255)
+    enabled = [str(method) for method in shop.payment_methods if method in PaymentMethod.values]
+    if payment_methods is None:
+        methods = enabled
+    else:
+        if not isinstance(payment_methods, list) or not payment_methods:
+            raise _invalid(
+                "parameter_invalid", _("Give at least one payment method."), "payment_methods"
+            )
+        unknown = [m for m in payment_methods if m not in enabled]
+        if unknown:
+            raise _invalid(
+                "payment_method_not_enabled",
+                _("The shop does not accept: %(methods)s.")
+                % {"methods": ", ".join(map(str, unknown))},
+                "payment_methods",
+            )
+        methods = list(dict.fromkeys(payment_methods))
+    if not methods:
+        raise PaymentStateError(
+            "shop_no_payment_methods", _("The shop has no payment methods switched on.")
+        )
+    now = timezone.now()
+    expires = _expiry(shop=shop, now=now, expires_in=expires_in, expires_at=expires_at)
+    if customer_email:
+        _check_text(customer_email, param="customer.email", max_length=254)
+        try:
+            EmailValidator()(customer_email)
+        except ValidationError as exc:
+            raise _invalid(
+                "email_invalid", _("Enter a valid email address."), "customer.email"
+            ) from exc
+    if customer_phone:
+        _check_text(customer_phone, param="customer.phone", max_length=20)
+        if not set(customer_phone) <= PHONE_CHARS or sum(c.isdigit() for c in customer_phone) < 5:
+            raise _invalid(
+                "phone_invalid", _("Enter a phone number, e.g. +37410123456."), "customer.phone"
+            )
+    if language and language not in Language.values:
+        raise _invalid("parameter_invalid", _("Choose ru, en or hy."), "language")
+    success_url = _check_url(success_url, param="success_url") if success_url else shop.success_url
+    fail_url = _check_url(fail_url, param="fail_url") if fail_url else shop.fail_url
+    metadata = _check_metadata(metadata)
+
+    with transaction.atomic():
+        # The shop's row is read under lock so a payment never slips in as it closes.
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        if not shop.is_open:
+            raise PaymentStateError(
+                "shop_closed", _("The shop is closed: open it to accept payments.")
+            )
+        if not test and not shop.live_mode:
+            raise PaymentStateError("live_mode_disabled", _("The shop is not in live mode."))
+        payment = Payment.objects.create(
+            shop=shop,
+            merchant_id=shop.merchant_id,
+            test=test,
+            amount=amount,
+            currency=currency,
+            order_id=order_id,
+            description=description,
+            payment_methods=methods,
+            delivery_enabled=shop.delivery_enabled
+            if delivery_enabled is None
+            else delivery_enabled,
+            customer_email=customer_email,
+            customer_phone=customer_phone,
+            language=language,
+            success_url=success_url,
+            fail_url=fail_url,
+            metadata=metadata,
+            expires_at=expires,
+            created_at=now,
+        )
+        _record_event(
+            payment=payment,
+            from_status="",
+            to=Status.PENDING,
+            actor=actor,
+            user=user,
+            reason="",
+            data=None,
+        )
+    return payment
+
+
+# ---------------------------------------------------------------------------
+# Expiry: a periodic task and every read enforce it
+# ---------------------------------------------------------------------------
+def payment_expire_if_due(*, payment: Payment) -> Payment:
+    """Expire a pending payment whose lifetime has passed; call it on every read."""
+    if payment.status != Status.PENDING or payment.expires_at > timezone.now():
+        return payment
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status == Status.PENDING and locked.expires_at <= timezone.now():
+            payment_transition(
+                payment=locked, to=Status.EXPIRED, actor=Actor.SYSTEM, reason="lifetime passed"
+            )
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_expire_due(
+    *, shop: Shop | None = None, test: bool | None = None, limit: int = 500
+) -> int:
+    """Expire pending payments past their lifetime (of one shop and mode, or all); safe
+    to run again or concurrently."""
+    due = Payment.objects.filter(status=Status.PENDING, expires_at__lte=timezone.now())
+    if shop is not None:
+        due = due.filter(shop=shop)
+    if test is not None:
+        due = due.filter(test=test)
+    due = list(due.order_by("expires_at").values_list("pk", flat=True)[:limit])
+    expired = 0
+    for pk in due:
+        payment = Payment.objects.get(pk=pk)
+        if payment_expire_if_due(payment=payment).status == Status.EXPIRED:
+            expired += 1
+    return expired
+
+
+# ---------------------------------------------------------------------------
+# Cancelling, refunding, chargebacks
+# ---------------------------------------------------------------------------
+def payment_cancel(
+    *, payment: Payment, actor: str = Actor.API, user: User | None = None, reason: str = ""
+) -> Payment:
+    """Cancel a payment that is still awaiting payment."""
+    payment_expire_if_due(payment=payment)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Status.PENDING:
+            raise PaymentStateError(
+                "payment_not_cancellable",
+                _("Only a payment awaiting payment can be cancelled; this one is %(status)s.")
+                % {"status": locked.status},
+            )
+        payment_transition(
+            payment=locked, to=Status.CANCELLED, actor=actor, user=user, reason=reason
+        )
+    payment.refresh_from_db()
+    return payment
+
+
+@transaction.atomic
+def refund_create(
+    *,
+    payment: Payment,
+    amount: int | None = None,
+    reason: str = "",
+    actor: str = Actor.API,
+    user: User | None = None,
+) -> Refund:
+    """Give back `amount` (default: all that remains) of a paid payment, never more."""
+    _check_text(reason, param="reason", max_length=255)
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.status not in REFUNDABLE:
+        raise PaymentStateError(
+            "payment_not_refundable",
+            _("Only a paid payment can be refunded; this one is %(status)s.")
+            % {"status": locked.status},
+        )
+    remaining = locked.remaining_amount
+    if amount is None:
+        amount = remaining
+    _check_amount(amount, locked.currency)
+    if amount > remaining:
+        raise _invalid(
+            "amount_exceeds_remaining",
+            _("At most %(remaining)d minor units remain to be refunded.")
+            % {"remaining": remaining},
+            "amount",
+        )
+    refund = Refund.objects.create(
+        payment=locked, amount=amount, reason=reason, created_by=actor, user=user
+    )
+    refunded = locked.refunded_amount + amount
+    to = Status.REFUNDED if refunded == locked.amount else Status.PARTIALLY_REFUNDED
+    payment_transition(
+        payment=locked,
+        to=to,
+        actor=actor,
+        user=user,
+        reason=reason,
+        data={"refund": refund.public_id, "amount": amount},
+        fields={"refunded_amount": refunded},
+    )
+    payment.status = locked.status
+    payment.refunded_amount = refunded
+    return refund
+
+
+def payment_chargeback(*, payment: Payment, staff: User, reason: str) -> Payment:
+    """Staff record a chargeback the card's bank has raised against a paid payment."""
+    if not staff.is_staff:
+        raise PermissionError("only staff record chargebacks")
+    return payment_transition(
+        payment=payment, to=Status.CHARGEBACK, actor=Actor.STAFF, user=staff, reason=reason
+    )
+
+
+# ---------------------------------------------------------------------------
+# Test mode
+# ---------------------------------------------------------------------------
+SIMULATE_OUTCOMES = (Status.SUCCEEDED, Status.DECLINED, Status.EXPIRED)
+TEST_CARD = {"method": PaymentMethod.CARD, "card_brand": "visa", "card_last4": "4242"}
+
+
+def payment_simulate(*, payment: Payment, outcome: str) -> Payment:
+    """Drive a test payment to an outcome without the form, as a buyer (or time) would."""
+    if not payment.test:
+        raise PaymentStateError("live_payment", _("Only test payments can be simulated."))
+    if outcome not in SIMULATE_OUTCOMES:
+        raise _invalid("parameter_invalid", _("Choose succeeded, declined or expired."), "outcome")
+    payment_expire_if_due(payment=payment)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Status.PENDING:
+            raise PaymentStateError(
+                "payment_invalid_state",
+                _("Only a payment awaiting payment can be simulated; this one is %(status)s.")
+                % {"status": locked.status},
+            )
+        if outcome == Status.EXPIRED:
+            # As if the lifetime had passed: the expiry moves to now.
+            payment_transition(
+                payment=locked,
+                to=Status.EXPIRED,
+                actor=Actor.SIMULATION,
+                reason="simulated",
+                fields={"expires_at": timezone.now()},
+            )
+        else:
+            payment_transition(
+                payment=locked,
+                to=Status.PROCESSING,
+                actor=Actor.SIMULATION,
+                reason="simulated",
+                fields=TEST_CARD,
+            )
+            payment_transition(
+                payment=locked,
+                to=outcome,
+                actor=Actor.SIMULATION,
+                reason="simulated",
+                data={"decline_code": "insufficient_funds"} if outcome == Status.DECLINED else None,
+            )
+    payment.refresh_from_db()
+    return payment
