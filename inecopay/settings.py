@@ -277,6 +277,9 @@ except (ValueError, KeyError):
     _stop("API_RATE_LIMIT", f"must look like 100/s, 6000/m or 100000/h, not {_rate!r}")
 # SMS provider: a class with send(to, text); the default writes to the dev outbox.
 SMS_BACKEND = _read("SMS_BACKEND", env.str, default="inecopay.lib.sms.OutboxSmsBackend")
+# The acquirer gateway live payments go through: a subclass of payments.acquirers.Acquirer.
+# Empty: live payments are refused on the form (test payments always use the sandbox).
+ACQUIRER_BACKEND = _read("ACQUIRER_BACKEND", env.str, default="")
 
 # ---------------------------------------------------------------------------
 # Accounts: email login through allauth, Argon2 hashes

@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("api/v1/", api_urls()),
     path("api/v1/<path:rest>", api_not_found),
+    path("pay/", include("payments.form_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.outbox_list, name="dev_outbox"),
     path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),
