@@ -44,7 +44,8 @@ class WebsiteCheck:
     error: str = ""
 
 
-def _public_address(host: str, port: int, allow_private: bool) -> str:
+def public_address(host: str, port: int, allow_private: bool) -> str:
+    """An address of `host` to connect to: a public one, unless private ones are allowed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -57,7 +58,7 @@ def _public_address(host: str, port: int, allow_private: bool) -> str:
     raise FetchError(_("The website resolves to a private or reserved network address."))
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._address = address
@@ -66,7 +67,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
         self._address = address
@@ -113,9 +114,9 @@ def fetch(url: str, *, allow_private: bool) -> bytes:
             raise FetchError(_("The website address is not valid.")) from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(_("Only http:// and https:// websites can be checked."))
-        address = _public_address(parts.hostname, port, allow_private)
+        address = public_address(parts.hostname, port, allow_private)
         connection_class = (
-            _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+            PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
         )
         connection = connection_class(parts.hostname, port, address, _remaining(deadline))
         # http.client sends the request line as ASCII: percent-encode anything else.

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Query
 from ninja.errors import HttpError, ValidationError
@@ -219,6 +220,12 @@ def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
     return _answer(200, PaymentOut.of(_payment(request, payment_id)))
 
 
+def _as_utc(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 @api.get(
     "/payments",
     response={200: PaymentList, **ERRORS},
@@ -235,10 +242,11 @@ def list_payments(request: HttpRequest, filters: Query[ListFilters]) -> HttpResp
         payments = payments.filter(status=filters.status.value)
     if filters.order_id:
         payments = payments.filter(order_id=filters.order_id)
+    # In UTC: PostgreSQL refuses offsets it cannot display (a +19:18 the schema allows).
     if filters.created_gte:
-        payments = payments.filter(created_at__gte=filters.created_gte)
+        payments = payments.filter(created_at__gte=_as_utc(filters.created_gte))
     if filters.created_lt:
-        payments = payments.filter(created_at__lt=filters.created_lt)
+        payments = payments.filter(created_at__lt=_as_utc(filters.created_lt))
     if filters.starting_after:
         cursor = (
             Payment.objects.for_shop(shop, test=test)

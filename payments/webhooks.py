@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 # The website check's fenced connections: pinned to a public address it resolved itself.
 from merchants.website import (
     FetchError,
-    _PinnedHTTPConnection,
-    _PinnedHTTPSConnection,
-    _public_address,
+    PinnedHTTPConnection,
+    PinnedHTTPSConnection,
+    public_address,
 )
 from shops.models import Shop
 from shops.services import webhook_secrets
@@ -134,12 +134,12 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         raise FetchError(_("Only http:// and https:// result URLs can be used."))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        address = _public_address(parts.hostname, port, settings.WEBHOOK_ALLOW_PRIVATE)
+        address = public_address(parts.hostname, port, settings.WEBHOOK_ALLOW_PRIVATE)
     except FetchError as exc:
         raise FetchError(
             _("The result URL does not resolve to a public address (private, loopback, …).")
         ) from exc
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection_class = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
     connection = connection_class(parts.hostname, port, address, TIMEOUT_SECONDS)
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
     if parts.query:

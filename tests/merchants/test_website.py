@@ -23,7 +23,7 @@ def site():
 def public_name(monkeypatch, site):
     """`shop.test` stands for a public website: it resolves to the local test server and
     passes the public-address check, while every other name is checked for real."""
-    real = website._public_address
+    real = website.public_address
     host, port = site.url.removeprefix("http://").split(":")
 
     def resolve(name: str, port_: int, allow_private: bool) -> str:
@@ -31,7 +31,7 @@ def public_name(monkeypatch, site):
             return host
         return real(name, port_, allow_private)
 
-    monkeypatch.setattr(website, "_public_address", resolve)
+    monkeypatch.setattr(website, "public_address", resolve)
     return f"http://shop.test:{port}"
 
 

@@ -347,6 +347,9 @@ def test_list_filters(api):
     yesterday = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(created_gte=yesterday) == [pending["id"]]
     assert ids(created_lt=yesterday) == [paid["id"]]
+    # Any offset the schema accepts works, even one PostgreSQL cannot display.
+    assert ids(created_lt="1247-11-25T18:25:06+19:18") == []
+    assert ids(created_gte="2000-01-01T00:00:00-23:59") == [pending["id"], paid["id"]]
 
 
 @pytest.mark.parametrize(
