@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("merchants.urls")),
     path("shops/", include("shops.urls")),
+    path("shops/<int:pk>/webhooks/", include("payments.shop_urls")),
     path("integration/api/", include("payments.urls")),
     path("integration/", include("integration.urls")),
     path("documents/", include("documents.urls")),

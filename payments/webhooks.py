@@ -247,4 +247,73 @@ def webhook_deliveries_due() -> list[int]:
 
 def shop_webhook_log(shop: Shop):
     """The shop's deliveries, newest first, with their attempts."""
-    return WebhookDelivery.objects.filter(shop=shop).prefetch_related("tries")
+    return (
+        WebhookDelivery.objects.filter(shop=shop)
+        .order_by("-created_at", "-id")
+        .prefetch_related("tries")
+    )
+
+
+TEST_EVENT_TYPE = "webhook.test"
+
+
+def webhook_delivery_resend(*, delivery: WebhookDelivery, by) -> bool:
+    """Queue another attempt of a delivery now; False when one is already queued or running."""
+    from .tasks import deliver_webhook
+
+    with transaction.atomic():
+        # No aggregate in this query: PostgreSQL refuses FOR UPDATE with GROUP BY.
+        locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        now = timezone.now()
+        if locked.status == WebhookDelivery.Status.PENDING and locked.next_attempt_at is not None:
+            due = locked.next_attempt_at <= now
+            # A claimed attempt not yet recorded is in flight: its lease holds next_attempt_at.
+            in_flight = locked.attempts > locked.tries.count()
+            if due or in_flight:
+                return False
+        WebhookDelivery.objects.filter(pk=locked.pk).update(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at=now, delivered_at=None
+        )
+        transaction.on_commit(lambda: deliver_webhook.delay(locked.pk))
+    logger.info("webhook %s: resend requested by user %s", locked.public_id, by.pk)
+    return True
+
+
+def webhook_send_test(*, shop: Shop, by) -> WebhookDelivery:
+    """Write a signed `webhook.test` delivery to the shop's result URL and queue it."""
+    from merchants.services import ServiceError
+
+    from .tasks import deliver_webhook
+
+    if not shop.webhook_url:
+        raise ServiceError(
+            _("The shop has no result (webhook) URL: set it in section 1 of the shop first.")
+        )
+    if not webhook_secrets(shop):
+        raise ServiceError(
+            _("The shop has no webhook signing secret: create one on its keys page first.")
+        )
+    now = timezone.now()
+    delivery = WebhookDelivery(
+        shop=shop,
+        type=TEST_EVENT_TYPE,
+        test=True,
+        url=shop.webhook_url,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    delivery.body = json.dumps(
+        {
+            "id": delivery.public_id,
+            "type": TEST_EVENT_TYPE,
+            "created_at": _utc(now),
+            "test": True,
+            "data": {"shop_id": shop.public_id},
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    delivery.save()
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    logger.info("webhook %s: test sent by user %s", delivery.public_id, by.pk)
+    return delivery
