@@ -369,7 +369,7 @@ def test_a_failing_receiver_does_not_break_the_change(shop, django_capture_on_co
 # ---------------------------------------------------------------------------
 # Admin
 # ---------------------------------------------------------------------------
-def test_staff_see_payment_with_events_read_only(staff_client, shop):
+def test_staff_see_payment_with_events_read_only(staff_client, shop, english):
     payment = _paid(shop)
     changelist = staff_client.get(reverse("admin:transactions_payment_changelist"))
     assert changelist.status_code == 200
