@@ -19,7 +19,7 @@ from merchants.models import User
 from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
 
 from .models import MAX_AMOUNT, Actor, Language, Payment, PaymentEvent, Refund
-from .signals import payment_event_recorded
+from .signals import payment_event_recorded, payment_event_written
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ def _record_event(
         reason=reason[:255],
         data=data or {},
     )
+    payment_event_written.send(sender=Payment, event=event)
     _announce(event)
     return event
 
