@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
+    "transactions-rebuild-stale-totals": {
+        "task": "transactions.tasks.rebuild_stale_daily_totals",
+        "schedule": 600.0,
+    },
 }
 
 # ---------------------------------------------------------------------------

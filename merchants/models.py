@@ -106,6 +106,9 @@ class Merchant(models.Model):
         _("state"), max_length=20, choices=State.choices, default=State.REGISTERED, db_index=True
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Yerevan")
+    # The zone whose daily payment totals are complete (transactions.totals); differs from
+    # time_zone only until the rebuild queued by a change of zone has run.
+    totals_time_zone = models.CharField(max_length=64, blank=True, editable=False)
     default_currency = models.CharField(
         _("default currency"), max_length=3, choices=Currency.choices, default=Currency.AMD
     )
@@ -121,6 +124,12 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name or self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A new merchant has no payments, so its (empty) totals are complete in its zone.
+        if self._state.adding and not self.totals_time_zone:
+            self.totals_time_zone = self.time_zone
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -4,6 +4,7 @@ row, checks the transition table, writes the event and announces it on commit.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
 
 from .models import MAX_AMOUNT, Actor, Language, Payment, PaymentEvent, Refund
 from .signals import payment_event_recorded, payment_event_written
+from .totals import totals_shift
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,12 @@ def payment_transition(
     result (and is refused if that no longer allows it). `fields` are saved with the
     change (e.g. the card's brand and last four on success).
     """
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    locked = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("merchant")
+        .get(pk=payment.pk)
+    )
+    before = copy.copy(locked)
     if to not in TRANSITIONS.get(locked.status, frozenset()):
         raise PaymentStateError(
             "payment_invalid_state",
@@ -147,6 +154,7 @@ def payment_transition(
         setattr(locked, name, value)
         update.append(name)
     locked.save(update_fields=update)
+    totals_shift(before=before, after=locked, zone=locked.merchant.time_zone)
     _record_event(
         payment=locked,
         from_status=from_status,
@@ -335,7 +343,9 @@ def payment_create(
 
     with transaction.atomic():
         # The shop's row is read under lock so a payment never slips in as it closes.
-        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        shop = (
+            Shop.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=shop.pk)
+        )
         if not shop.is_open:
             raise PaymentStateError(
                 "shop_closed", _("The shop is closed: open it to accept payments.")
@@ -363,6 +373,7 @@ def payment_create(
             expires_at=expires,
             created_at=now,
         )
+        totals_shift(before=None, after=payment, zone=shop.merchant.time_zone)
         _record_event(
             payment=payment,
             from_status="",

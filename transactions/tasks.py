@@ -11,3 +11,27 @@ from .services import payment_expire_due
 def expire_due_payments() -> int:
     """Run by beat every minute: pending payments past their lifetime become expired."""
     return payment_expire_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rebuild_daily_totals(merchant_id: int) -> int:
+    """Recount one merchant's daily totals (after a change of its time zone)."""
+    from .totals import daily_totals_rebuild
+
+    return daily_totals_rebuild(merchant_id=merchant_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rebuild_stale_daily_totals() -> int:
+    """Run by beat: rebuild the totals of merchants whose zone changed since the last
+    rebuild (a safety net for a lost task; idempotent)."""
+    from django.db.models import F
+
+    from merchants.models import Merchant
+
+    from .totals import daily_totals_rebuild
+
+    stale = Merchant.objects.exclude(totals_time_zone=F("time_zone")).values_list("pk", flat=True)
+    for merchant_id in stale:
+        daily_totals_rebuild(merchant_id=merchant_id)
+    return len(stale)
