@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "transactions",
     "payments",
     "reports",
+    "settlements",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
+    "settlements-build": {"task": "settlements.tasks.build_settlements", "schedule": 3600.0},
     "transactions-rebuild-stale-totals": {
         "task": "transactions.tasks.rebuild_stale_daily_totals",
         "schedule": 600.0,

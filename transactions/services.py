@@ -103,6 +103,7 @@ def _record_event(
         user=user,
         reason=reason[:255],
         data=data or {},
+        created_at=timezone.now(),
     )
     payment_event_written.send(sender=Payment, event=event)
     _announce(event)
@@ -475,7 +476,12 @@ def refund_create(
             "amount",
         )
     refund = Refund.objects.create(
-        payment=locked, amount=amount, reason=reason, created_by=actor, user=user
+        payment=locked,
+        amount=amount,
+        reason=reason,
+        created_by=actor,
+        user=user,
+        created_at=timezone.now(),
     )
     refunded = locked.refunded_amount + amount
     to = Status.REFUNDED if refunded == locked.amount else Status.PARTIALLY_REFUNDED

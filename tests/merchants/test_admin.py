@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -30,16 +31,40 @@ from merchants.models import (
 )
 from payments.models import WebhookDelivery
 from payments.webhooks import webhook_delivery_create
+from settlements.models import Payout, PayoutSchedule, Settlement
+from settlements.services import adjustment_create, settle
 from shops.models import Shop
 from tests.factories import MerchantFactory
 from transactions.models import Payment
-from transactions.services import payment_create, payment_simulate
+from transactions.services import payment_create, payment_simulate, payment_transition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
 # Payments, webhook deliveries and document decisions are written only by their services.
-NO_ADD = READ_ONLY | {Merchant, Shop, Payment, WebhookDelivery, DocumentVersion, DocumentEvent}
+NO_ADD = READ_ONLY | {
+    Merchant,
+    Shop,
+    Payment,
+    WebhookDelivery,
+    DocumentVersion,
+    DocumentEvent,
+    Settlement,
+    Payout,
+}
+
+
+def _settled_live_payment(shop, staff) -> None:
+    """A paid live payment, its day settled into a due payout, and an adjustment."""
+    Shop.objects.filter(pk=shop.pk).update(live_mode=True)
+    live = payment_create(shop=shop, test=False, amount=500000, currency="AMD", order_id="live-1")
+    payment_transition(payment=live, to="processing", actor="form", fields={"method": "card"})
+    payment_transition(payment=live, to="succeeded", actor="form")
+    settle(now=timezone.now() + timedelta(days=2))
+    PayoutSchedule.objects.create(merchant=shop.merchant, delay_days=2)
+    adjustment_create(
+        merchant=shop.merchant, currency="AMD", amount=-100, reason="Bank fee", staff=staff
+    )
 
 
 @pytest.fixture
@@ -63,6 +88,7 @@ def data(staff):
     payment = payment_create(shop=shop, test=True, amount=100, currency="AMD", order_id="demo-1")
     payment_simulate(payment=payment, outcome="succeeded")
     webhook_delivery_create(event=payment.events.get(to_status="succeeded"))
+    _settled_live_payment(shop, staff)
     UserSession.objects.create(
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )

@@ -1,0 +1,119 @@
+"""Commission and ledger entries, written inside the transaction of each payment event.
+
+Rules (stated once, applied once):
+- Commission is charged when a live payment succeeds, by the tariff version the merchant
+  accepted last: `percent` of the amount rounded half-up to the minor unit, plus the fixed
+  fee, and at least the minimum fee. The fixed and minimum fees are in the rate's currency
+  and apply only to payments in that currency (there is no conversion); the commission
+  never exceeds the payment. It is stored on the payment with the tariff and never
+  recomputed when tariffs change.
+- A refund gives back the proportional share of the commission if the tariff says so,
+  computed on the running total so that a full refund gives back exactly the commission.
+- A chargeback takes back what was not refunded; its commission is not returned.
+- Test payments never enter the ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from merchants.models import Tariff, TariffAcceptance
+from transactions.models import Payment, PaymentEvent, Refund
+from transactions.totals import local_day
+
+from .models import LedgerEntry
+
+Kind = LedgerEntry.Kind
+Status = Payment.Status
+
+
+def round_half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def accepted_tariff(merchant_id: int) -> Tariff | None:
+    """The newest tariff version the merchant accepted."""
+    acceptance = (
+        TariffAcceptance.objects.select_related("tariff")
+        .filter(merchant_id=merchant_id)
+        .order_by("-tariff__version")
+        .first()
+    )
+    return acceptance.tariff if acceptance else None
+
+
+def commission_for(*, tariff: Tariff | None, method: str, amount: int, currency: str) -> int:
+    """The commission on a payment of `amount` minor units paid with `method`."""
+    if tariff is None:
+        return 0
+    rate = tariff.rates.filter(method=method).first()
+    if rate is None:
+        return 0
+    fee = round_half_up(Decimal(amount) * rate.percent / 100)
+    if rate.currency == currency:
+        fee = max(fee + rate.fixed_fee, rate.min_fee)
+    return min(fee, amount)
+
+
+def commission_returned(*, commission: int, amount: int, refunded: int) -> int:
+    """The share of `commission` given back once `refunded` of `amount` is refunded."""
+    return round_half_up(Decimal(commission) * refunded / amount)
+
+
+def _entry(payment: Payment, event: PaymentEvent, kind: str, amount: int, **links) -> LedgerEntry:
+    return LedgerEntry(
+        merchant_id=payment.merchant_id,
+        currency=payment.currency,
+        kind=kind,
+        amount=amount,
+        day=local_day(event.created_at, payment.merchant.time_zone),
+        occurred_at=event.created_at,
+        payment=payment,
+        **links,
+    )
+
+
+def entries_for_event(event: PaymentEvent) -> list[LedgerEntry]:
+    """The ledger entries a payment event makes (none for test payments). Sets the
+    payment's commission when it succeeds."""
+    payment = event.payment
+    if payment.test:
+        return []
+    if event.to_status == Status.SUCCEEDED:
+        tariff = accepted_tariff(payment.merchant_id)
+        commission = commission_for(
+            tariff=tariff, method=payment.method, amount=payment.amount, currency=payment.currency
+        )
+        Payment.objects.filter(pk=payment.pk).update(commission_amount=commission, tariff=tariff)
+        payment.commission_amount, payment.tariff = commission, tariff
+        entries = [_entry(payment, event, Kind.GROSS, payment.amount)]
+        if commission:
+            entries.append(_entry(payment, event, Kind.COMMISSION, -commission))
+        return entries
+    if event.to_status in (Status.PARTIALLY_REFUNDED, Status.REFUNDED):
+        refund = Refund.objects.get(public_id=event.data["refund"])
+        entries = [_entry(payment, event, Kind.REFUND, -refund.amount, refund=refund)]
+        tariff = payment.tariff
+        if tariff is not None and tariff.refund_returns_commission and payment.commission_amount:
+            after = payment.refunded_amount
+            back = commission_returned(
+                commission=payment.commission_amount, amount=payment.amount, refunded=after
+            ) - commission_returned(
+                commission=payment.commission_amount,
+                amount=payment.amount,
+                refunded=after - refund.amount,
+            )
+            if back:
+                entries.append(_entry(payment, event, Kind.COMMISSION_RETURN, back, refund=refund))
+        return entries
+    if event.to_status == Status.CHARGEBACK:
+        taken = payment.amount - payment.refunded_amount
+        return [_entry(payment, event, Kind.CHARGEBACK, -taken)] if taken else []
+    return []
+
+
+def on_payment_event_written(sender, event: PaymentEvent, **kwargs) -> None:
+    """Receiver of the payment core's in-transaction hook."""
+    entries = entries_for_event(event)
+    if entries:
+        LedgerEntry.objects.bulk_create(entries)
