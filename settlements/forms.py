@@ -16,10 +16,12 @@ class PeriodForm(forms.Form):
     """A period of whole local days, both ends included, and a currency."""
 
     first = forms.DateField(
-        label=pgettext_lazy("period", "From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=pgettext_lazy("period", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     last = forms.DateField(
-        label=pgettext_lazy("period", "To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=pgettext_lazy("period", "To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
 
@@ -50,5 +52,3 @@ def local_today(merchant) -> date:
     from zoneinfo import ZoneInfo
 
     return timezone.localdate(timezone=ZoneInfo(merchant.time_zone))
-
-
