@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
+
 from merchants.models import Tariff, TariffAcceptance
 from transactions.models import Payment, PaymentEvent, Refund
 from transactions.totals import local_day
 
-from .models import LedgerEntry
+from .models import LedgerEntry, Settlement
 
 Kind = LedgerEntry.Kind
 Status = Payment.Status
@@ -112,8 +114,41 @@ def entries_for_event(event: PaymentEvent) -> list[LedgerEntry]:
     return []
 
 
+def open_settlement(*, merchant_id: int, currency: str, day) -> Settlement | None:
+    """The day's open settlement, opened if need be; None if the day is already closed
+    (an entry arriving that late is left unsettled, and the reconciliation says so)."""
+    settlement, _created = Settlement.objects.get_or_create(
+        merchant_id=merchant_id, currency=currency, day=day
+    )
+    closed_at = settlement.closed_at
+    if connection.vendor == "postgresql":
+        # A shared lock: writers do not wait for each other, but one that meets a closing
+        # settlement waits for it and then sees it closed.
+        table = connection.ops.quote_name(Settlement._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT closed_at FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608
+                [settlement.pk],
+            )
+            (closed_at,) = cursor.fetchone()
+    return None if closed_at else settlement
+
+
+def ledger_write(entries: list[LedgerEntry]) -> None:
+    """Save entries, each in its day's open settlement."""
+    settlements: dict[tuple, Settlement | None] = {}
+    for entry in entries:
+        key = (entry.merchant_id, entry.currency, entry.day)
+        if key not in settlements:
+            settlements[key] = open_settlement(
+                merchant_id=entry.merchant_id, currency=entry.currency, day=entry.day
+            )
+        entry.settlement = settlements[key]
+    LedgerEntry.objects.bulk_create(entries)
+
+
 def on_payment_event_written(sender, event: PaymentEvent, **kwargs) -> None:
     """Receiver of the payment core's in-transaction hook."""
     entries = entries_for_event(event)
     if entries:
-        LedgerEntry.objects.bulk_create(entries)
+        ledger_write(entries)

@@ -95,8 +95,21 @@ class Payout(models.Model):
         return f"{self.merchant} {self.currency} {self.amount} due {self.due_on}"
 
 
+class SettlementQuerySet(models.QuerySet):
+    def closed(self) -> SettlementQuerySet:
+        return self.filter(closed_at__isnull=False)
+
+    def open(self) -> SettlementQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
 class Settlement(models.Model):
-    """One merchant's movements in one currency on one local day, with what is payable."""
+    """One merchant's movements in one currency on one local day, with what is payable.
+
+    Opened by the day's first entry (entries know their settlement from the moment they are
+    written), closed once the day is over: closing sums its entries, and from then on
+    neither the figures nor the membership change.
+    """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlements")
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
@@ -112,8 +125,11 @@ class Settlement(models.Model):
     payout = models.ForeignKey(
         Payout, on_delete=models.PROTECT, null=True, blank=True, related_name="settlements"
     )
-    batch = models.UUIDField(editable=False, db_index=True)
-    created_at = models.DateTimeField(_("built"), default=timezone.now)
+    batch = models.UUIDField(editable=False, null=True, blank=True)
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    closed_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    objects = SettlementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("settlement")
@@ -176,13 +192,28 @@ class LedgerEntry(models.Model):
     day = models.DateField()
     occurred_at = models.DateTimeField(default=timezone.now)
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     refund = models.ForeignKey(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     adjustment = models.ForeignKey(
-        Adjustment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Adjustment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     payout = models.ForeignKey(
         Payout, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

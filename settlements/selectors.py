@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -59,22 +60,29 @@ def movements(
     *, merchant: Merchant, currency: str, first: date | None, after: date | None
 ) -> Movements:
     """The movements of local days [first, after) (None: unbounded), in three queries."""
-    settled = Settlement.objects.filter(
-        _days("day", first, after), merchant=merchant, currency=currency
-    ).aggregate(
-        gross=Sum("gross", default=0),
-        refunds=Sum("refunds", default=0),
-        chargebacks=Sum("chargebacks", default=0),
-        commission=Sum("commission", default=0),
-        adjustments=Sum("adjustments", default=0),
+    settled = (
+        Settlement.objects.closed()
+        .filter(_days("day", first, after), merchant=merchant, currency=currency)
+        .aggregate(
+            gross=Sum("gross", default=0),
+            refunds=Sum("refunds", default=0),
+            chargebacks=Sum("chargebacks", default=0),
+            commission=Sum("commission", default=0),
+            adjustments=Sum("adjustments", default=0),
+        )
     )
     result = Movements(**settled)
+    open_ids = list(
+        Settlement.objects.open()
+        .filter(_days("day", first, after), merchant=merchant, currency=currency)
+        .values_list("pk", flat=True)
+    )
+    # Entries of days not settled yet, and any that arrived after their day was (if ever).
     pending = (
         LedgerEntry.objects.filter(
-            _days("day", first, after),
-            merchant=merchant,
+            Q(settlement_id__in=open_ids)
+            | Q(_days("day", first, after), settlement__isnull=True, merchant=merchant),
             currency=currency,
-            settlement__isnull=True,
         )
         .exclude(kind=Kind.PAYOUT)
         .values("kind")
@@ -102,6 +110,10 @@ def movements(
     return result
 
 
+# Longer periods list their settlements month by month instead of day by day.
+DAILY_TABLE_MAX_DAYS = 62
+
+
 @dataclass
 class Reconciliation:
     currency: str
@@ -111,6 +123,9 @@ class Reconciliation:
     period: Movements
     closing: int
     settlements: list[Settlement] = field(default_factory=list)
+    # For a long period: dicts of month, payments_count, gross, refunds, chargebacks,
+    # commission, adjustments, net.
+    months: list[dict] = field(default_factory=list)
     payouts: list[Payout] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -122,13 +137,27 @@ def reconciliation(*, merchant: Merchant, currency: str, first: date, last: date
     opening = movements(merchant=merchant, currency=currency, first=None, after=first).change
     period = movements(merchant=merchant, currency=currency, first=first, after=after)
     closing = opening + period.change
-    settlements = list(
-        Settlement.objects.filter(
-            merchant=merchant, currency=currency, day__gte=first, day__lt=after
-        )
-        .select_related("payout")
-        .order_by("day")
+    in_period = Settlement.objects.closed().filter(
+        merchant=merchant, currency=currency, day__gte=first, day__lt=after
     )
+    settlements, months = [], []
+    if (after - first).days <= DAILY_TABLE_MAX_DAYS:
+        settlements = list(in_period.select_related("payout").order_by("day"))
+    else:
+        months = list(
+            in_period.annotate(month=TruncMonth("day"))
+            .values("month")
+            .annotate(
+                payments_count=Sum("payments_count"),
+                gross=Sum("gross"),
+                refunds=Sum("refunds"),
+                chargebacks=Sum("chargebacks"),
+                commission=Sum("commission"),
+                adjustments=Sum("adjustments"),
+                net=Sum("net"),
+            )
+            .order_by("month")
+        )
     payouts = list(
         Payout.objects.filter(merchant=merchant, currency=currency)
         .filter(
@@ -137,19 +166,39 @@ def reconciliation(*, merchant: Merchant, currency: str, first: date, last: date
         )
         .order_by("due_on")
     )
-    result = Reconciliation(currency, first, last, opening, period, closing, settlements, payouts)
-    result.problems = _problems(result)
+    result = Reconciliation(
+        currency, first, last, opening, period, closing, settlements, months, payouts
+    )
+    result.problems = _problems(result, merchant, in_period)
     return result
 
 
-def _problems(rec: Reconciliation) -> list[str]:
+def _problems(
+    rec: Reconciliation, merchant: Merchant, settlements: QuerySet[Settlement]
+) -> list[str]:
     """Checks that cost little and say where a difference is; none should ever fire."""
     problems = []
-    for s in rec.settlements:
-        if s.net != s.gross - s.refunds - s.chargebacks - s.commission + s.adjustments:
-            problems.append(
-                _("The settlement of %(day)s does not add up to its net.") % {"day": s.day}
-            )
+    wrong = settlements.exclude(
+        net=F("gross") - F("refunds") - F("chargebacks") - F("commission") + F("adjustments")
+    ).values_list("day", flat=True)[:10]
+    for day in wrong:
+        problems.append(_("The settlement of %(day)s does not add up to its net.") % {"day": day})
+    late = (
+        LedgerEntry.objects.filter(
+            merchant=merchant,
+            currency=rec.currency,
+            settlement__isnull=True,
+            day__gte=rec.first,
+            day__lte=rec.last,
+        )
+        .exclude(kind=Kind.PAYOUT)
+        .values_list("day", flat=True)
+        .distinct()[:10]
+    )
+    for day in late:
+        problems.append(
+            _("Some movements of %(day)s arrived after the day was settled.") % {"day": day}
+        )
     paid = [p for p in rec.payouts if p.status == Payout.Status.PAID]
     if paid:
         entries = dict(

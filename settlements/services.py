@@ -1,7 +1,8 @@
 """Building settlements and payouts, deciding payouts, and corrections.
 
-Daily settlements are built set-based: a handful of statements per run whatever the number
-of payments (entries are assigned with one UPDATE; sums come from one grouped query).
+Entries join their day's settlement when they are written (settlements.ledger); settling a
+finished day closes it with a handful of statements whatever the number of payments: one
+grouped query sums the entries of every settlement being closed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merchants.models import Merchant, User
 
+from .ledger import ledger_write
 from .models import Adjustment, Holiday, LedgerEntry, Payout, PayoutSchedule, Settlement
 
 Kind = LedgerEntry.Kind
@@ -63,47 +65,29 @@ def _cutoff(now: datetime, zone: str) -> date:
 
 @transaction.atomic
 def settlements_build(*, now: datetime | None = None) -> int:
-    """Settle every finished local day's unsettled entries, one settlement per merchant,
-    currency and day. Idempotent: a second run finds nothing to settle. Returns the number
-    of settlements made."""
+    """Close every open settlement of a finished local day: sum its entries (one grouped
+    query for all of them) and freeze it. Idempotent: a second run finds nothing to close.
+    Returns the number of settlements closed."""
     now = now or timezone.now()
     batch = uuid.uuid4()
-    unsettled = LedgerEntry.objects.filter(settlement__isnull=True).exclude(kind=Kind.PAYOUT)
+    open_settlements = Settlement.objects.open()
     zones = (
-        Merchant.objects.filter(Exists(unsettled.filter(merchant=OuterRef("pk"))))
+        Merchant.objects.filter(Exists(open_settlements.filter(merchant=OuterRef("pk"))))
         .values_list("time_zone", flat=True)
         .distinct()
     )
     due = Q(pk__in=[])
     for zone in zones:
         due |= Q(merchant__time_zone=zone, day__lt=_cutoff(now, zone))
-    groups = unsettled.filter(due).values("merchant_id", "currency", "day").distinct().order_by()
-    Settlement.objects.bulk_create(
-        [Settlement(batch=batch, created_at=now, **group) for group in groups],
-        ignore_conflicts=True,
-        batch_size=1000,
+    # Locked, so an entry written meanwhile waits and then finds its day closed.
+    closing = list(
+        open_settlements.filter(due).select_for_update(of=("self",)).values_list("pk", flat=True)
     )
-    made = Settlement.objects.filter(batch=batch)
-    # Each entry joins its day's new settlement: a day settled before keeps its figures.
-    unsettled.filter(due).filter(
-        Exists(
-            made.filter(
-                merchant_id=OuterRef("merchant_id"),
-                currency=OuterRef("currency"),
-                day=OuterRef("day"),
-            )
-        )
-    ).update(
-        settlement_id=Subquery(
-            made.filter(
-                merchant_id=OuterRef("merchant_id"),
-                currency=OuterRef("currency"),
-                day=OuterRef("day"),
-            ).values("pk")[:1]
-        )
-    )
-    sums = (
-        LedgerEntry.objects.filter(settlement__batch=batch)
+    if not closing:
+        return 0
+    sums = {
+        row["settlement_id"]: row
+        for row in LedgerEntry.objects.filter(settlement_id__in=closing)
         .values("settlement_id")
         .annotate(
             payments=Count("id", filter=Q(kind=Kind.GROSS)),
@@ -117,35 +101,48 @@ def settlements_build(*, now: datetime | None = None) -> int:
             net=Sum("amount", default=0),
         )
         .order_by()
-    )
-    settlements = []
-    for row in sums:
-        # Stored as positive figures; net keeps its sign.
-        settlements.append(
+    }
+    closed = []
+    for pk in closing:
+        row = sums.get(pk, {})
+        # Stored as positive figures; adjustments and net keep their sign.
+        closed.append(
             Settlement(
-                pk=row["settlement_id"],
-                payments_count=row["payments"],
-                gross=row["gross"],
-                refunds=-row["refunds"],
-                chargebacks=-row["chargebacks"],
-                commission=-row["commission"],
-                adjustments=row["adjustments"],
-                net=row["net"],
+                pk=pk,
+                payments_count=row.get("payments", 0),
+                gross=row.get("gross", 0),
+                refunds=-row.get("refunds", 0),
+                chargebacks=-row.get("chargebacks", 0),
+                commission=-row.get("commission", 0),
+                adjustments=row.get("adjustments", 0),
+                net=row.get("net", 0),
+                batch=batch,
+                closed_at=now,
             )
         )
     Settlement.objects.bulk_update(
-        settlements,
-        ["payments_count", "gross", "refunds", "chargebacks", "commission", "adjustments", "net"],
-        batch_size=1000,
+        closed,
+        [
+            "payments_count",
+            "gross",
+            "refunds",
+            "chargebacks",
+            "commission",
+            "adjustments",
+            "net",
+            "batch",
+            "closed_at",
+        ],
+        batch_size=500,
     )
-    return len(settlements)
+    return len(closed)
 
 
 @transaction.atomic
 def payouts_build(*, today: date | None = None) -> int:
     """Gather each merchant's unpaid settlements into a payout when they add up to money
     owed, due n business days after the last settled day. Idempotent."""
-    open_settlements = Settlement.objects.filter(payout__isnull=True)
+    open_settlements = Settlement.objects.closed().filter(payout__isnull=True)
     groups = (
         open_settlements.values("merchant_id", "currency")
         .annotate(total=Sum("net"), last_day=Max("day"))
@@ -262,13 +259,17 @@ def adjustment_create(
     adjustment = Adjustment.objects.create(
         merchant=merchant, currency=currency, amount=amount, reason=reason, created_by=staff
     )
-    LedgerEntry.objects.create(
-        merchant=merchant,
-        currency=currency,
-        kind=Kind.ADJUSTMENT,
-        amount=amount,
-        day=timezone.localdate(timezone=ZoneInfo(merchant.time_zone)),
-        occurred_at=adjustment.created_at,
-        adjustment=adjustment,
+    ledger_write(
+        [
+            LedgerEntry(
+                merchant=merchant,
+                currency=currency,
+                kind=Kind.ADJUSTMENT,
+                amount=amount,
+                day=timezone.localdate(timezone=ZoneInfo(merchant.time_zone)),
+                occurred_at=adjustment.created_at,
+                adjustment=adjustment,
+            )
+        ]
     )
     return adjustment

@@ -132,5 +132,5 @@ def test_roles_accountant_reads_developer_does_not(merchant, history):
 def test_the_page_costs_the_same_queries_whatever_the_history(
     owner_client, history, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(25):
         owner_client.get(URL, {"first": "2026-11-01", "last": "2026-11-30", "currency": "AMD"})

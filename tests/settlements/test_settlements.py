@@ -45,7 +45,7 @@ def test_a_days_settlement_is_built_once_and_covers_each_payment_once(live_shop)
     # On the 3rd only the 2nd is over.
     assert settlements_build(now=_noon(3)) == 1
     assert settlements_build(now=_noon(3)) == 0
-    settlement = Settlement.objects.get()
+    settlement = Settlement.objects.closed().get()
     assert (settlement.day, settlement.payments_count) == (date(2026, 11, 2), 2)
     assert settlement.gross == 1_200_000
     assert settlement.commission == first.commission_amount + second.commission_amount
@@ -57,7 +57,7 @@ def test_a_days_settlement_is_built_once_and_covers_each_payment_once(live_shop)
     assert (day3.gross, day3.refunds) == (300_000, 100_000)
     assert day3.commission == 10_000 - 2_500  # the 3rd's commission less the share given back
     # Every entry is settled, each payment's gross exactly once.
-    assert not LedgerEntry.objects.filter(settlement__isnull=True).exists()
+    assert not LedgerEntry.objects.filter(settlement__closed_at__isnull=True).exists()
     assert LedgerEntry.objects.filter(kind=Kind.GROSS).count() == 3
 
 
