@@ -63,3 +63,12 @@ def payment_method(payment: Payment) -> str:
     if payment.method:
         return str(PaymentMethod(payment.method).label)
     return "—"
+
+
+@register.filter
+def method_names(methods: list[str]) -> str:
+    """The payment methods a payment offered, by their names."""
+    names = [
+        str(PaymentMethod(m).label) if m in PaymentMethod.values else str(m) for m in methods or []
+    ]
+    return ", ".join(names)
