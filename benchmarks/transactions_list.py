@@ -12,6 +12,7 @@ same run, and whether any query's plan scans the payments table sequentially.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inecopay.settings")
@@ -94,11 +96,11 @@ def _page(client: Client, url: str) -> tuple[dict, object]:
     }, response
 
 
-def _next_url(response) -> str | None:
+def _next_url(response, base: str) -> str | None:
     match = NEXT.search(response.content.decode())
     if match is None:
         return None
-    return (match.group(1) or match.group(2)).replace("&amp;", "&")
+    return urljoin(base, html.unescape(match.group(1) or match.group(2)))
 
 
 def _bare_sql(merchant_id: int, before: tuple[datetime, int] | None, offset: int) -> list[float]:
@@ -156,7 +158,7 @@ def run() -> None:
         # Walk to page 1 000 once by the pages' own next links, then time that page.
         url, walked = list_url, 1
         while walked < 1000:
-            url = _next_url(response)
+            url = _next_url(response, url)
             if url is None:
                 raise SystemExit(f"no rel=next link on page {walked}")
             response = client.get(url)

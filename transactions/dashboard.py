@@ -139,17 +139,14 @@ def dashboard_figures(
             shop.successful += row["count"]
         elif row["status"] == Status.DECLINED:
             shop.declined += row["count"]
+    chart_days = [period_first + timedelta(days=n) for n in range(CHART_DAYS)]
     days: dict[str, dict[date, ChartDay]] = {}
     for row in paid:
         if row["day"] < period_first:
             continue
-        currency_days = days.setdefault(
-            row["currency"],
-            {
-                period_first + timedelta(days=n): ChartDay(period_first + timedelta(days=n))
-                for n in range(CHART_DAYS)
-            },
-        )
+        currency_days = days.get(row["currency"])
+        if currency_days is None:
+            currency_days = days[row["currency"]] = {day: ChartDay(day) for day in chart_days}
         day = currency_days[row["day"]]
         day.count += row["count"]
         day.gross += row["amount"]
