@@ -23,8 +23,17 @@ from merchants.models import (
     TariffAcceptance,
     User,
 )
-from shops.models import Shop
-from shops.services import shop_create, shop_update_section1
+from shops.models import Shop, ShopChange
+from shops.services import (
+    shop_confirm,
+    shop_create,
+    shop_set_open,
+    shop_submit,
+    shop_update_section1,
+)
+from transactions.models import Payment
+
+from .demo_payments import history_create
 
 DEMO_SHOP = "Demo Shop"
 DEMO_SECTION1 = {
@@ -37,6 +46,21 @@ DEMO_SECTION1 = {
     "success_url": "https://shop.demo.inecopay.am/payment/success",
     "fail_url": "https://shop.demo.inecopay.am/payment/fail",
 }
+
+LIVE_SHOP = "Demo Books"
+LIVE_SECTION1 = {
+    **DEMO_SECTION1,
+    "website": "https://books.demo.inecopay.am",
+    "display_name": "Demo Books",
+    "success_url": "https://books.demo.inecopay.am/payment/success",
+    "fail_url": "https://books.demo.inecopay.am/payment/fail",
+}
+# The live shop's history: settled payments over the last 90 days, and a few still open.
+LIVE_PAYMENTS = 2400
+LIVE_DAYS = 90
+LIVE_OPEN = 4
+TEST_PAYMENTS = 60
+TEST_DAYS = 14
 
 DEMO_PASSWORD = "demo-inecopay-2026"
 MERCHANT_EMAIL = "merchant@demo.inecopay.am"
@@ -147,6 +171,40 @@ def _shop(merchant: Merchant, owner: User) -> Shop:
     return shop
 
 
+def _live_shop(merchant: Merchant, owner: User, staff: User) -> Shop:
+    """A second shop, confirmed by staff, open and in live mode, as after months of trade."""
+    shop = Shop.objects.filter(merchant=merchant, name=LIVE_SHOP).first()
+    if shop is None:
+        shop = shop_create(merchant=merchant, name=LIVE_SHOP, by=owner)
+        shop = shop_update_section1(shop=shop, by=owner, **LIVE_SECTION1)
+        shop = shop_submit(shop=shop, by=owner)
+        shop = shop_confirm(shop=shop, staff=staff)
+        shop = shop_set_open(shop=shop, is_open=True, by=owner)
+    if not shop.live_mode:
+        # shop_set_live would refuse: the demo keeps a document waiting in the review
+        # queue, which a merchant trading for months would have had approved long ago.
+        Shop.objects.filter(pk=shop.pk).update(live_mode=True)
+        ShopChange.objects.create(shop=shop, user=owner, action=ShopChange.Action.LIVE_ON)
+        shop.live_mode = True
+    return shop
+
+
+def _payments(live_shop: Shop, test_shop: Shop) -> None:
+    """Payment histories, once per shop and mode: deterministic apart from the dates,
+    which follow today."""
+    if not Payment.objects.filter(shop=live_shop, test=False).exists():
+        history_create(
+            shop=live_shop,
+            test=False,
+            count=LIVE_PAYMENTS,
+            days=LIVE_DAYS,
+            recent=LIVE_OPEN,
+            seed=2026,
+        )
+    if not Payment.objects.filter(shop=test_shop, test=True).exists():
+        history_create(shop=test_shop, test=True, count=TEST_PAYMENTS, days=TEST_DAYS, seed=7)
+
+
 def _scan(title: str, kind: str) -> SimpleUploadedFile:
     """A plain page standing in for a scanned document."""
     page = Image.new("RGB", (620, 877), "white")
@@ -192,8 +250,9 @@ def seed_demo() -> DemoLogins:
         Membership.objects.get_or_create(
             merchant=merchant, user=_user(email, staff=False), defaults={"role": role}
         )
-    _shop(merchant, owner)
+    test_shop = _shop(merchant, owner)
     _documents(merchant, owner, staff)
+    _payments(_live_shop(merchant, owner, staff), test_shop)
     publish_php_kit()
     return DemoLogins(
         MERCHANT_EMAIL,

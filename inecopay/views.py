@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,10 +19,17 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from inecopay.lib.money import MINOR_UNITS
 from merchants.models import Merchant
 from merchants.roles import Perm, role_has
 from merchants.selectors import activation_steps, current_membership, golive_checklist
 from shops.models import Shop
+from transactions.dashboard import (
+    TURNOVER,
+    bar_chart,
+    dashboard_figures,
+    default_test_mode,
+)
 
 from . import health
 from .lib import outbox
@@ -98,7 +107,88 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if role_has(membership.role, Perm.VIEW_SHOPS):
             context["shops_count"] = Shop.objects.for_merchant(merchant).count()
             context["can_manage_shops"] = role_has(membership.role, Perm.MANAGE_SHOPS)
+        if role_has(membership.role, Perm.VIEW_PAYMENTS):
+            context.update(_payment_figures(request, merchant))
     return render(request, "dashboard.html", context)
+
+
+class ListLinks:
+    """Addresses of the payment list with the dashboard's filters, or None while the list
+    page does not exist."""
+
+    def __init__(self, *, test: bool) -> None:
+        self.base = _url_or_none("transactions:list")
+        self.mode = "test" if test else "live"
+
+    def __call__(self, **params: object) -> str | None:
+        if self.base is None:
+            return None
+        query = {"mode": self.mode}
+        query.update({name: value for name, value in params.items() if value is not None})
+        return f"{self.base}?{urlencode(query, doseq=True)}"
+
+    def paid(self, **params: object) -> str | None:
+        return self(status=[str(status) for status in TURNOVER], **params)
+
+
+def _custom(first: date, last: date) -> dict[str, str]:
+    return {"period": "custom", "from": first.isoformat(), "to": last.isoformat()}
+
+
+def _payment_figures(request: HttpRequest, merchant: Merchant) -> dict:
+    """Turnover, shops and the 30-day chart for the mode asked for (live by default once a
+    shop is live), each figure linked to the payments it counts."""
+    shops = list(Shop.objects.for_merchant(merchant).only("pk", "name", "live_mode"))
+    mode = request.GET.get("mode")
+    test = default_test_mode(shops) if mode not in ("live", "test") else mode == "test"
+    figures = dashboard_figures(merchant=merchant, shops=shops, test=test)
+    currencies = figures.currencies
+    currency = request.GET.get("currency")
+    if currency not in currencies:
+        currency = currencies[0] if currencies else None
+    links = ListLinks(test=test)
+    chart = None
+    if currency is not None:
+        chart = bar_chart(currency, figures.days[currency], exponent=MINOR_UNITS.get(currency, 2))
+    period = _custom(figures.period_first, figures.today)
+    return {
+        "figures": figures,
+        "test_mode": test,
+        "chart": chart,
+        "chart_bars": [
+            (bar, links.paid(currency=currency, **_custom(bar.day.day, bar.day.day)))
+            for bar in (chart.bars if chart else [])
+        ],
+        "chart_currencies": [
+            (code, f"?{urlencode({'mode': links.mode, 'currency': code})}#chart-title")
+            for code in currencies
+        ],
+        "turnover_cards": [
+            (
+                "today",
+                _("Today"),
+                links.paid(period="today"),
+                [
+                    (t, links.paid(period="today", currency=t.currency))
+                    for t in figures.today_turnover
+                ],
+            ),
+            (
+                "month",
+                _("This month"),
+                links.paid(period="month"),
+                [
+                    (t, links.paid(period="month", currency=t.currency))
+                    for t in figures.month_turnover
+                ],
+            ),
+        ],
+        "shop_rows": [
+            (row, links(shop=row.shop.pk, period="today"), links(shop=row.shop.pk, **period))
+            for row in figures.shops
+        ],
+        "list_url": links(),
+    }
 
 
 @never_cache

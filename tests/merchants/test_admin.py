@@ -82,7 +82,7 @@ def data(staff):
         user=owner.user, type=Authenticator.Type.TOTP, data={"secret": "TOPSECRETTOTPKEY"}
     )
     Group.objects.create(name="Support")
-    shop = merchant.shops.get()
+    shop = merchant.shops.get(name="Demo Shop")
     Shop.objects.filter(pk=shop.pk).update(is_open=True, webhook_url="https://demo.example.am/hook")
     shop.refresh_from_db()
     payment = payment_create(shop=shop, test=True, amount=100, currency="AMD", order_id="demo-1")
