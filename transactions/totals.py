@@ -13,10 +13,12 @@ either edge are counted from the payments themselves.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -25,7 +27,7 @@ from django.db.models.functions import TruncDate
 
 from merchants.models import Merchant
 
-from .models import DailyTotal, Payment
+from .models import DailyTotal, MonthlyTotal, Payment, PeriodTotal
 
 # Key fields, in the order of the unique constraint's columns after merchant, test, zone, day.
 _COLUMNS = (
@@ -43,9 +45,9 @@ _COLUMNS = (
 )
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(model: type[PeriodTotal]) -> str:
     # Only the model's own table and column names go into the text; values are parameters.
-    table = connection.ops.quote_name(DailyTotal._meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(_COLUMNS)
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     conflict = ", ".join(_COLUMNS[:8])
@@ -58,12 +60,26 @@ def _upsert_sql() -> str:
     )
 
 
+def _month_rows(rows: Iterable[tuple]) -> list[tuple]:
+    """The same rows keyed by the first day of their month, merged per key."""
+    merged: dict[tuple, list[int]] = {}
+    for row in rows:
+        key = (*row[:3], row[3].replace(day=1), *row[4:8])
+        sums = merged.setdefault(key, [0, 0, 0])
+        for i, value in enumerate(row[8:]):
+            sums[i] += value
+    return [(*key, *sums) for key, sums in merged.items()]
+
+
 def _add(rows: Iterable[tuple]) -> None:
-    """Add each row's count and sums to its key's row, creating it if missing."""
-    rows = sorted(rows)  # one lock order for every writer: no deadlocks between them
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(_upsert_sql(), rows)
+    """Add each row's count and sums to its key's daily and monthly rows, creating them if
+    missing."""
+    rows = list(rows)
+    for model, keyed in ((DailyTotal, rows), (MonthlyTotal, _month_rows(rows))):
+        keyed = sorted(keyed)  # one lock order for every writer: no deadlocks between them
+        if keyed:
+            with connection.cursor() as cursor:
+                cursor.executemany(_upsert_sql(model), keyed)
 
 
 def local_day(moment: datetime, zone: str) -> date:
@@ -106,6 +122,7 @@ def daily_totals_rebuild(*, merchant_id: int) -> int:
     merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
     zone = merchant.time_zone
     DailyTotal.objects.filter(merchant_id=merchant_id).delete()
+    MonthlyTotal.objects.filter(merchant_id=merchant_id).delete()
     grouped = (
         Payment.objects.filter(merchant_id=merchant_id)
         .annotate(day=TruncDate("created_at", tzinfo=ZoneInfo(zone)))
@@ -181,6 +198,20 @@ class TotalsFilter:
         return q
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _span(first: date | None, after: date | None) -> Q:
+    """Rows of days [first, after); None leaves that side open."""
+    q = Q()
+    if first is not None:
+        q &= Q(day__gte=first)
+    if after is not None:
+        q &= Q(day__lt=after)
+    return q
+
+
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
@@ -240,17 +271,32 @@ def payment_totals(
         _live(merchant, test, filters.q(), start, _midnight(first, zone), totals)
     if end is not None and _midnight(after, zone) < end:
         _live(merchant, test, filters.q(), _midnight(after, zone), end, totals)
-    rows = DailyTotal.objects.filter(filters.q(), merchant=merchant, test=test, time_zone=zone_name)
-    if first is not None:
-        rows = rows.filter(day__gte=first)
-    if after is not None:
-        rows = rows.filter(day__lt=after)
-    for g in (
-        rows.values("currency")
-        .annotate(n=Sum("count"), total=Sum("amount"), back=Sum("refunded"))
-        .order_by()
-    ):
-        totals.add(g["currency"], g["n"] or 0, g["total"] or 0, g["back"] or 0)
+    # Whole months inside the whole days come from the monthly rows, the days around
+    # them from the daily rows: a year reads a dozen rows per key, not 365.
+    month_first = first if first is None or first.day == 1 else _next_month(first)
+    month_after = None if after is None else after.replace(day=1)
+    sources: list[tuple[type[PeriodTotal], Q]] = []
+    if month_first is not None and month_after is not None and month_first >= month_after:
+        sources.append((DailyTotal, _span(first, after)))
+    else:
+        days = []
+        if first is not None and first < month_first:
+            days.append(_span(first, month_first))
+        if after is not None and month_after < after:
+            days.append(_span(month_after, after))
+        if days:
+            sources.append((DailyTotal, reduce(operator.or_, days)))
+        sources.append((MonthlyTotal, _span(month_first, month_after)))
+    for model, span in sources:
+        rows = model.objects.filter(
+            span, filters.q(), merchant=merchant, test=test, time_zone=zone_name
+        )
+        for g in (
+            rows.values("currency")
+            .annotate(n=Sum("count"), total=Sum("amount"), back=Sum("refunded"))
+            .order_by()
+        ):
+            totals.add(g["currency"], g["n"] or 0, g["total"] or 0, g["back"] or 0)
     return totals.tidy()
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ShopFactory
 from transactions import services
-from transactions.models import DailyTotal, Payment
+from transactions.models import DailyTotal, MonthlyTotal, Payment
 from transactions.tasks import rebuild_stale_daily_totals
 from transactions.totals import (
     TotalsFilter,
@@ -42,9 +42,9 @@ def _create(shop, moment: datetime, **overrides) -> Payment:
         return services.payment_create(shop=shop, test=True, **values)
 
 
-def _rows(merchant) -> set[tuple]:
+def _rows(merchant, model=DailyTotal) -> set[tuple]:
     return set(
-        DailyTotal.objects.filter(merchant=merchant)
+        model.objects.filter(merchant=merchant)
         .exclude(count=0, amount=0, refunded=0)
         .values_list(
             "test", "time_zone", "day", "shop_id", "status", "method", "currency",
@@ -94,11 +94,13 @@ def shops(merchant):
 def test_kept_totals_equal_a_recount(merchant, shops, seed):
     _history(*shops, seed=seed)
     kept = _rows(merchant)
-    assert kept
+    kept_months = _rows(merchant, MonthlyTotal)
+    assert kept and kept_months
 
     daily_totals_rebuild(merchant_id=merchant.pk)
 
     assert _rows(merchant) == kept
+    assert _rows(merchant, MonthlyTotal) == kept_months
 
 
 def _python_totals(merchant, start, end, keep=lambda p: True):
@@ -180,7 +182,8 @@ def test_totals_read_in_a_constant_number_of_queries(merchant, shops):
     end = datetime(2026, 11, 2, 8, 5, tzinfo=YEREVAN)
     with CaptureQueriesContext(connection) as queries:
         payment_totals(merchant=merchant, test=True, start=start, end=end)
-    # The two partial edge days live, and the whole days from the totals table.
+    # The two partial edge days live, and the whole days from the daily totals (no whole
+    # month lies inside).
     assert len(queries) == 3
 
 
@@ -205,3 +208,34 @@ def test_a_new_time_zone_counts_live_until_the_rebuild(merchant, shops):
     got = payment_totals(merchant=merchant, test=True, start=start)
     assert (got.count, got.amount) == expected
     assert rebuild_stale_daily_totals() == 0
+
+
+def test_totals_over_whole_months_read_the_monthly_rows(merchant, shops):
+    rng = random.Random(11)
+    for n in range(40):
+        moment = datetime(2026, 8, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(0, 24 * 120))
+        payment = _create(shops[n % 2], moment, order_id=f"m-{n}", amount=rng.randrange(100, 9999))
+        if n % 3 == 0:
+            with _at(moment):
+                services.payment_simulate(payment=payment, outcome=Status.SUCCEEDED)
+    merchant.refresh_from_db()
+    cases = [
+        (datetime(2026, 8, 1, tzinfo=YEREVAN), datetime(2026, 11, 1, tzinfo=YEREVAN)),
+        (datetime(2026, 8, 17, 13, tzinfo=YEREVAN), datetime(2026, 11, 20, 9, tzinfo=YEREVAN)),
+        (datetime(2026, 9, 1, tzinfo=YEREVAN), None),
+        (None, datetime(2026, 10, 15, tzinfo=YEREVAN)),
+        (None, None),
+    ]
+    for start, end in cases:
+        for statuses in ((), (Status.SUCCEEDED,)):
+            got = payment_totals(
+                merchant=merchant,
+                test=True,
+                start=start,
+                end=end,
+                filters=TotalsFilter(statuses=statuses),
+            )
+            expected = _python_totals(
+                merchant, start, end, lambda p, s=statuses: not s or p.status in s
+            )
+            assert (got.count, got.amount) == expected, (start, end, statuses)

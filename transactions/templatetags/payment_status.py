@@ -7,6 +7,7 @@ meaning as its tooltip.
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from inecopay.lib.money import PaymentMethod
@@ -40,9 +41,16 @@ def status_info(status: str) -> dict:
     return {"status": status, "label": label, "meaning": STATUS_MEANINGS.get(status, "")}
 
 
-@register.inclusion_tag("transactions/_status_badge.html")
-def status_badge(status: str) -> dict:
-    return status_info(status)
+@register.simple_tag
+def status_badge(status: str) -> str:
+    """The badge of a status; a simple tag, as it is drawn on every row of the list."""
+    info = status_info(status)
+    return format_html(
+        '<span class="badge tx-status tx-status-{0}" title="{1}" data-status="{0}">{2}</span>',
+        info["status"],
+        info["meaning"],
+        info["label"],
+    )
 
 
 @register.simple_tag
