@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -103,3 +104,32 @@ class TimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class UserSessionsMiddleware:
+    """allauth's session tracking (IP, browser, last seen), written at most once a minute
+    per session instead of on every request: a page then costs its own queries only.
+
+    The minute is kept in the cache, so a busy portal's pages write no row for it.
+    """
+
+    INTERVAL = 60
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        from allauth.usersessions.internal import usersessionkit
+        from django.core.cache import cache
+
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        key = session.session_key if session is not None else None
+        if key and user is not None and user.is_authenticated:
+            ip = request.META.get("REMOTE_ADDR", "")
+            agent = request.META.get("HTTP_USER_AGENT", "")[:100]
+            # A change of address or browser is tracked at once.
+            marker = f"usersession-seen:{key}:{hashlib.sha256((ip + agent).encode()).hexdigest()}"
+            if cache.add(marker, 1, self.INTERVAL):
+                usersessionkit.track_activity(request, user=user, session=session)
+        return self.get_response(request)
