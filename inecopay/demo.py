@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from io import BytesIO
 
 from allauth.account.models import EmailAddress
@@ -23,6 +24,7 @@ from merchants.models import (
     TariffAcceptance,
     User,
 )
+from settlements.backfill import ledger_backfill, settle_history
 from shops.models import Shop, ShopChange
 from shops.services import (
     shop_confirm,
@@ -189,9 +191,10 @@ def _live_shop(merchant: Merchant, owner: User, staff: User) -> Shop:
     return shop
 
 
-def _payments(live_shop: Shop, test_shop: Shop) -> None:
+def _payments(live_shop: Shop, test_shop: Shop, staff: User) -> None:
     """Payment histories, once per shop and mode: deterministic apart from the dates,
-    which follow today."""
+    which follow today. The live history also gets its ledger, settled days and payouts
+    paid, so that «Сверка расчетов» has months to show."""
     if not Payment.objects.filter(shop=live_shop, test=False).exists():
         history_create(
             shop=live_shop,
@@ -200,6 +203,12 @@ def _payments(live_shop: Shop, test_shop: Shop) -> None:
             days=LIVE_DAYS,
             recent=LIVE_OPEN,
             seed=2026,
+        )
+        ledger_backfill(merchant_id=live_shop.merchant_id)
+        settle_history(
+            merchant_id=live_shop.merchant_id,
+            staff=staff,
+            first=timezone.localdate() - timedelta(days=LIVE_DAYS + 1),
         )
     if not Payment.objects.filter(shop=test_shop, test=True).exists():
         history_create(shop=test_shop, test=True, count=TEST_PAYMENTS, days=TEST_DAYS, seed=7)
@@ -252,7 +261,7 @@ def seed_demo() -> DemoLogins:
         )
     test_shop = _shop(merchant, owner)
     _documents(merchant, owner, staff)
-    _payments(_live_shop(merchant, owner, staff), test_shop)
+    _payments(_live_shop(merchant, owner, staff), test_shop, staff)
     publish_php_kit()
     return DemoLogins(
         MERCHANT_EMAIL,

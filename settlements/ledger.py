@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
-from merchants.models import Tariff, TariffAcceptance
+from merchants.models import Tariff, TariffAcceptance, TariffRate
 from transactions.models import Payment, PaymentEvent, Refund
 from transactions.totals import local_day
 
@@ -48,7 +48,11 @@ def commission_for(*, tariff: Tariff | None, method: str, amount: int, currency:
     """The commission on a payment of `amount` minor units paid with `method`."""
     if tariff is None:
         return 0
-    rate = tariff.rates.filter(method=method).first()
+    return rate_fee(tariff.rates.filter(method=method).first(), amount, currency)
+
+
+def rate_fee(rate: TariffRate | None, amount: int, currency: str) -> int:
+    """One rate's fee on `amount`: the rules at the top of this module."""
     if rate is None:
         return 0
     fee = round_half_up(Decimal(amount) * rate.percent / 100)

@@ -18,6 +18,7 @@ from merchants.models import (
     TariffAcceptance,
     User,
 )
+from settlements.models import LedgerEntry, Payout, Settlement
 from shops.models import Shop
 from transactions.models import DailyTotal, Payment, PaymentEvent, Refund
 from transactions.totals import daily_totals_rebuild
@@ -191,11 +192,29 @@ def test_demo_totals_are_complete_and_equal_a_recount():
 def test_history_is_deterministic():
     merchant = _demo_merchant()
     first = list(Payment.objects.filter(merchant=merchant).values_list(*HISTORY_FIELDS))
+    # The ledger and its settlements and payouts go first: they keep payments and refunds.
+    LedgerEntry.objects.all().delete()
+    Settlement.objects.all().delete()
+    Payout.objects.all().delete()
     Refund.objects.all().delete()
     Payment.objects.all().delete()
     _seed_json()
     second = list(Payment.objects.filter(merchant=merchant).values_list(*HISTORY_FIELDS))
     assert first == second
+
+
+def test_demo_reconciliation_has_settled_months_and_paid_payouts():
+    merchant = _demo_merchant()
+    assert Settlement.objects.closed().filter(merchant=merchant).count() > 60
+    assert Payout.objects.filter(merchant=merchant, status=Payout.Status.PAID).exists()
+    client = Client()
+    client.post(
+        "/accounts/login/",
+        {"login": "accountant@demo.inecopay.am", "password": "demo-inecopay-2026"},
+    )
+    response = client.get("/reconciliation/")
+    assert response.status_code == 200
+    assert response.context["rec"].problems == []
 
 
 def test_demo_dashboard_shows_live_turnover():
