@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
     "settlements-build": {"task": "settlements.tasks.build_settlements", "schedule": 3600.0},
+    "transactions-compact-totals": {
+        "task": "transactions.tasks.compact_totals",
+        "schedule": 15.0,
+    },
     "transactions-rebuild-stale-totals": {
         "task": "transactions.tasks.rebuild_stale_daily_totals",
         "schedule": 600.0,

@@ -268,3 +268,16 @@ class MonthlyTotal(PeriodTotal):
         verbose_name = _("monthly total")
         verbose_name_plural = _("monthly totals")
         constraints = [models.UniqueConstraint(fields=PeriodTotal.KEY, name="monthly_total_key")]
+
+
+class TotalDelta(PeriodTotal):
+    """A change to the totals not yet folded into them: payment writes only insert these
+    (no row is shared between concurrent payments, so none waits for another), and a
+    frequent task moves them into the daily and monthly rows. Reads add the two."""
+
+    class Meta:
+        verbose_name = _("totals change")
+        verbose_name_plural = _("totals changes")
+        indexes = [
+            models.Index(fields=["merchant", "test", "time_zone", "day"], name="total_delta_key")
+        ]

@@ -35,3 +35,12 @@ def rebuild_stale_daily_totals() -> int:
     for merchant_id in stale:
         daily_totals_rebuild(merchant_id=merchant_id)
     return len(stale)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def compact_totals() -> int:
+    """Run by beat every few seconds: fold pending totals changes into the daily and
+    monthly rows (idempotent: what is folded is gone from the pending table)."""
+    from .totals import totals_compact
+
+    return totals_compact()

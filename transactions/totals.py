@@ -27,7 +27,7 @@ from django.db.models.functions import TruncDate
 
 from merchants.models import Merchant
 
-from .models import DailyTotal, MonthlyTotal, Payment, PeriodTotal
+from .models import DailyTotal, MonthlyTotal, Payment, PeriodTotal, TotalDelta
 
 # Key fields, in the order of the unique constraint's columns after merchant, test, zone, day.
 _COLUMNS = (
@@ -102,25 +102,71 @@ def _row(payment: Payment, zone: str, sign: int) -> tuple:
     )
 
 
+_DELTA_FIELDS = (
+    "merchant_id",
+    "test",
+    "time_zone",
+    "day",
+    "shop_id",
+    "status",
+    "method",
+    "currency",
+    "count",
+    "amount",
+    "refunded",
+)
+
+
 def totals_shift(*, before: Payment | None, after: Payment, zone: str) -> None:
     """Move a payment's contribution from its old key (None for a new payment) to its new
-    one. Call inside the transaction that saves the change."""
+    one. Call inside the transaction that saves the change: it only inserts TotalDelta
+    rows, so concurrent payments never wait for each other here."""
     rows = [_row(after, zone, 1)]
     if before is not None:
         rows.append(_row(before, zone, -1))
-    _add(rows)
+    TotalDelta.objects.bulk_create([TotalDelta(**dict(zip(_DELTA_FIELDS, row, strict=True))) for row in rows])
+
+
+@transaction.atomic
+def totals_compact() -> int:
+    """Fold the pending changes into the daily and monthly rows, atomically: a reader sees
+    each change either still pending or folded in, never both. Returns how many folded."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(TotalDelta._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} RETURNING {', '.join(_DELTA_FIELDS)}"  # noqa: S608
+            )
+            rows = cursor.fetchall()
+    else:
+        pending = TotalDelta.objects.all()
+        rows = list(pending.values_list(*_DELTA_FIELDS))
+        pending.delete()
+    merged: dict[tuple, list[int]] = {}
+    for row in rows:
+        sums = merged.setdefault(tuple(row[:8]), [0, 0, 0])
+        for i, value in enumerate(row[8:]):
+            sums[i] += value
+    _add((*key, *sums) for key, sums in merged.items() if any(sums))
+    return len(rows)
 
 
 @transaction.atomic
 def daily_totals_rebuild(*, merchant_id: int) -> int:
     """Recompute a merchant's daily totals in its current zone and mark them complete.
 
-    Idempotent. Safe beside concurrent payment changes: rows are deleted and re-added
-    additively, so a change committed after the recount adds its own delta on top.
+    Idempotent. Payment changes wait while it runs (it locks the pending changes' table
+    on PostgreSQL), so the recount and the changes after it add up exactly.
     Returns the number of rows written.
     """
     merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
     zone = merchant.time_zone
+    if connection.vendor == "postgresql":
+        # No payment change may slip between dropping the pending changes and the recount.
+        table = connection.ops.quote_name(TotalDelta._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    TotalDelta.objects.filter(merchant_id=merchant_id).delete()
     DailyTotal.objects.filter(merchant_id=merchant_id).delete()
     MonthlyTotal.objects.filter(merchant_id=merchant_id).delete()
     grouped = (
@@ -287,16 +333,18 @@ def payment_totals(
         if days:
             sources.append((DailyTotal, reduce(operator.or_, days)))
         sources.append((MonthlyTotal, _span(month_first, month_after)))
-    for model, span in sources:
-        rows = model.objects.filter(
-            span, filters.q(), merchant=merchant, test=test, time_zone=zone_name
-        )
-        for g in (
-            rows.values("currency")
-            .annotate(n=Sum("count"), total=Sum("amount"), back=Sum("refunded"))
-            .order_by()
-        ):
-            totals.add(g["currency"], g["n"] or 0, g["total"] or 0, g["back"] or 0)
+    # Changes not folded in yet count on top; one statement reads all, so a fold running
+    # meanwhile is seen either before or after, never halfway.
+    sources.append((TotalDelta, _span(first, after)))
+    parts = [
+        model.objects.filter(span, filters.q(), merchant=merchant, test=test, time_zone=zone_name)
+        .values("currency")
+        .annotate(n=Sum("count"), total=Sum("amount"), back=Sum("refunded"))
+        .order_by()
+        for model, span in sources
+    ]
+    for g in parts[0].union(*parts[1:], all=True):
+        totals.add(g["currency"], g["n"] or 0, g["total"] or 0, g["back"] or 0)
     return totals.tidy()
 
 
@@ -314,17 +362,21 @@ def daily_rows(
     has the `by` keys and count, amount, refunded. Requires complete totals; if the zone's
     rebuild is pending, the days are counted live."""
     if merchant.totals_time_zone == merchant.time_zone:
-        rows = DailyTotal.objects.filter(
-            filters.q(),
-            merchant=merchant,
-            test=test,
-            time_zone=merchant.time_zone,
-            day__gte=first,
-            day__lt=after,
-        )
-        grouped = rows.values(*by).annotate(
-            n=Sum("count"), total=Sum("amount"), back=Sum("refunded")
-        )
+        parts = [
+            model.objects.filter(
+                filters.q(),
+                merchant=merchant,
+                test=test,
+                time_zone=merchant.time_zone,
+                day__gte=first,
+                day__lt=after,
+            )
+            .values(*by)
+            .annotate(n=Sum("count"), total=Sum("amount"), back=Sum("refunded"))
+            .order_by()
+            for model in (DailyTotal, TotalDelta)
+        ]
+        grouped = parts[0].union(parts[1], all=True)
     else:
         zone = ZoneInfo(merchant.time_zone)
         grouped = (
