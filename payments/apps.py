@@ -7,8 +7,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments API")
 
     def ready(self) -> None:
-        from transactions.signals import payment_event_recorded
+        from transactions.signals import payment_event_written
 
-        from .webhooks import on_payment_event
+        from .webhooks import on_payment_event_written
 
-        payment_event_recorded.connect(on_payment_event, dispatch_uid="payments.webhooks")
+        # In the event's own transaction: the delivery row is an outbox entry.
+        payment_event_written.connect(on_payment_event_written, dispatch_uid="payments.webhooks")
