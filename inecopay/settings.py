@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "webhooks-retry-due": {"task": "payments.tasks.retry_due_webhooks", "schedule": 60.0},
+    "payments-decline-stale-processing": {
+        "task": "transactions.tasks.decline_stale_processing",
+        "schedule": 60.0,
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -275,6 +279,11 @@ try:
         raise ValueError
 except (ValueError, KeyError):
     _stop("API_RATE_LIMIT", f"must look like 100/s, 6000/m or 100000/h, not {_rate!r}")
+# Minutes a payment may stay in processing (e.g. a 3-D Secure step the buyer left) before
+# the periodic sweep declines it.
+PAYMENT_PROCESSING_TIMEOUT = _read("PAYMENT_PROCESSING_TIMEOUT", env.int, default=30)
+if PAYMENT_PROCESSING_TIMEOUT < 1:
+    _stop("PAYMENT_PROCESSING_TIMEOUT", "must be a whole number of minutes, at least 1")
 # SMS provider: a class with send(to, text); the default writes to the dev outbox.
 SMS_BACKEND = _read("SMS_BACKEND", env.str, default="inecopay.lib.sms.OutboxSmsBackend")
 # The acquirer gateway live payments go through: a subclass of payments.acquirers.Acquirer.

@@ -35,7 +35,11 @@ from inecopay.lib.money import MINOR_UNITS, PaymentMethod
 from shops.views import logo_response
 from transactions.models import Payment
 from transactions.selectors import get_payment_by_token
-from transactions.services import PaymentStateError, PaymentValidationError
+from transactions.services import (
+    PROCESSING_TIMEOUT_CODE,
+    PaymentStateError,
+    PaymentValidationError,
+)
 
 from .acquirers import (
     AUTHENTICATION_FAILED,
@@ -203,6 +207,9 @@ def _decline_reason(payment: Payment) -> str:
         INSUFFICIENT_FUNDS: _("The bank declined the card: insufficient funds."),
         AUTHENTICATION_FAILED: _("The 3-D Secure check was not passed."),
         WALLET_DECLINED: _("The payment was not confirmed in the wallet."),
+        PROCESSING_TIMEOUT_CODE: _(
+            "The payment was not completed in time (the confirmation step was left unfinished)."
+        ),
     }
     return reasons.get(code, _("The bank declined the payment."))
 

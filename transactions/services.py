@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
@@ -409,6 +410,35 @@ def payment_expire_due(
         if payment_expire_if_due(payment=payment).status == Status.EXPIRED:
             expired += 1
     return expired
+
+
+# ---------------------------------------------------------------------------
+# Processing never finished (e.g. an abandoned 3-D Secure step): a periodic task declines it
+# ---------------------------------------------------------------------------
+PROCESSING_TIMEOUT_CODE = "processing_timeout"
+
+
+def payment_decline_stale_processing(*, limit: int = 500) -> int:
+    """Decline payments in processing for longer than PAYMENT_PROCESSING_TIMEOUT minutes;
+    safe to run again or concurrently (each is re-checked under its row lock)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.PAYMENT_PROCESSING_TIMEOUT)
+    stale = Payment.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
+    declined = 0
+    for pk in list(stale.order_by("updated_at").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=pk)
+            # Settled meanwhile (the buyer came back just in time): leave it.
+            if locked.status != Status.PROCESSING or locked.updated_at > cutoff:
+                continue
+            payment_transition(
+                payment=locked,
+                to=Status.DECLINED,
+                actor=Actor.SYSTEM,
+                reason="processing timed out",
+                data={"decline_code": PROCESSING_TIMEOUT_CODE},
+            )
+            declined += 1
+    return declined
 
 
 # ---------------------------------------------------------------------------
