@@ -8,12 +8,23 @@ import ipaddress
 import math
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 
 
 def _incr(name: str, timeout: int) -> int:
+    """Add one to a counter that lives `timeout` seconds; its new value."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip on every API request instead of three (add, exists, incr).
+        key = backend.make_and_validate_key(name)
+        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout)
+        count, _expiry_set = pipeline.execute()
+        return count
     cache.add(name, 0, timeout=timeout)
     try:
         return cache.incr(name)
