@@ -17,6 +17,13 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
+    # Every request sent, warm-up included; and the server's CPU seconds meanwhile.
+    sent: int = 0
+    server_cpu: float = 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.server_cpu * 1000 / self.sent if self.sent else float("nan")
 
     @property
     def requests(self) -> int:
@@ -124,6 +131,7 @@ def run(
                 for _n in range(concurrency)
             )
         )
+        result.sent = counter[0]
 
     asyncio.run(main())
     return result

@@ -142,6 +142,40 @@ def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> No
     raise SystemExit("gunicorn did not answer in time")
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """utime + stime of each process, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def _server_pids(gunicorn_pid: int) -> list[int]:
+    """The gunicorn workers and the PostgreSQL backends serving the bench database."""
+    import psycopg
+
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == gunicorn_pid:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
+        backends = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE]
+            )
+        ]
+    return workers + backends
+
+
 def _ok(expected: int):
     return lambda status: status == expected
 
@@ -186,7 +220,7 @@ def main() -> None:
             start_new_session=True,
         )
         _wait_ready(port, gunicorn)
-        rows = _measure(port, secrets)
+        rows = _measure(port, secrets, gunicorn.pid)
         form = loadgen.sequential_ms(
             port=port,
             make=lambda _n: loadgen.request_bytes(
@@ -202,7 +236,7 @@ def main() -> None:
     _report(rows, form)
 
 
-def _measure(port: int, secrets: dict[str, str]) -> list[loadgen.Result]:
+def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[loadgen.Result]:
     auth = {"Authorization": f"Bearer {secrets['key']}", "Content-Type": "application/json"}
 
     def create(n: int) -> bytes:
@@ -231,8 +265,10 @@ def _measure(port: int, secrets: dict[str, str]) -> list[loadgen.Result]:
         ("one INSERT … RETURNING + commit (ceiling)", insert, 201),
         ("POST /api/v1/payments (create payment)", create, 201),
     ]
-    return [
-        loadgen.run(
+    results = []
+    for name, make, status in scenarios:
+        before = _cpu_seconds(_server_pids(gunicorn_pid))
+        result = loadgen.run(
             name,
             port=port,
             make=make,
@@ -241,8 +277,10 @@ def _measure(port: int, secrets: dict[str, str]) -> list[loadgen.Result]:
             seconds=SECONDS,
             warmup=WARMUP,
         )
-        for name, make, status in scenarios
-    ]
+        after = _cpu_seconds(_server_pids(gunicorn_pid))
+        result.server_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        results.append(result)
+    return results
 
 
 def _report(rows: list[loadgen.Result], form: list[float]) -> None:
@@ -254,17 +292,25 @@ def _report(rows: list[loadgen.Result], form: list[float]) -> None:
         f"{sys.version.split()[0]}, gunicorn gthread {WORKERS}×{THREADS}, "
         f"{CONCURRENCY} keep-alive clients, {SECONDS:.0f} s each after {WARMUP:.0f} s warm-up"
     )
-    print("| request | req/s | p50 ms | p99 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| request | req/s | p50 ms | p99 ms | errors | server CPU ms/request |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row.name} | {row.rps:.0f} | {row.p50:.1f} | {row.p99:.1f} | {row.errors} |")
+        print(
+            f"| {row.name} | {row.rps:.0f} | {row.p50:.1f} | {row.p99:.1f} | {row.errors} "
+            f"| {row.cpu_ms:.2f} |"
+        )
     ratio = create.rps / insert.rps if insert.rps else 0.0
+    load = os.getloadavg()[0]
     form_median = statistics.median(form)
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
     print()
+    print(
+        f"load average at the end: {load:.1f}; server CPU per create / per insert: "
+        f"{create.cpu_ms / insert.cpu_ms:.1f}×"
+    )
     print(
         f"create / insert ceiling: {ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: "
         f"{verdict(ratio >= TARGET_RATIO)}); create / bare: {create.rps / bare.rps:.0%}"
