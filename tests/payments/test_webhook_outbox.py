@@ -282,3 +282,13 @@ def test_a_resend_refused_as_already_queued_records_nothing(
 def test_a_test_webhook_refused_records_nothing(owner_client, shop, queued):
     owner_client.post(reverse("webhooks:test", args=[shop.pk]))  # no signing secret
     assert not WebhookAction.objects.exists()
+
+
+def test_staff_see_failing_endpoints_in_admin_read_only(staff_client, shop, english):
+    flag = WebhookEndpointFlag.objects.create(shop=shop, url="https://books.example.am/wh")
+    changelist = staff_client.get(reverse("admin:payments_webhookendpointflag_changelist"))
+    assert changelist.status_code == 200
+    assert "https://books.example.am/wh" in changelist.content.decode()
+    change = reverse("admin:payments_webhookendpointflag_change", args=[flag.pk])
+    assert staff_client.get(change).status_code == 200
+    assert staff_client.get(reverse("admin:payments_webhookendpointflag_add")).status_code == 403
