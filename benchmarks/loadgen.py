@@ -19,11 +19,16 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     # Every request sent, warm-up included; and the server's CPU seconds meanwhile.
     sent: int = 0
-    server_cpu: float = 0.0
+    web_cpu: float = 0.0
+    db_cpu: float = 0.0
+
+    def per_request(self, seconds: float) -> float:
+        """Milliseconds of `seconds` per request sent."""
+        return seconds * 1000 / self.sent if self.sent else float("nan")
 
     @property
     def cpu_ms(self) -> float:
-        return self.server_cpu * 1000 / self.sent if self.sent else float("nan")
+        return self.per_request(self.web_cpu + self.db_cpu)
 
     @property
     def requests(self) -> int:

@@ -155,7 +155,7 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float]:
     return seconds
 
 
-def _server_pids(gunicorn_pid: int) -> list[int]:
+def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
     """The gunicorn workers and the PostgreSQL backends serving the bench database."""
     import psycopg
 
@@ -173,7 +173,7 @@ def _server_pids(gunicorn_pid: int) -> list[int]:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE]
             )
         ]
-    return workers + backends
+    return workers, backends
 
 
 def _ok(expected: int):
@@ -267,7 +267,7 @@ def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[load
     ]
     results = []
     for name, make, status in scenarios:
-        before = _cpu_seconds(_server_pids(gunicorn_pid))
+        before = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
         result = loadgen.run(
             name,
             port=port,
@@ -277,8 +277,11 @@ def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[load
             seconds=SECONDS,
             warmup=WARMUP,
         )
-        after = _cpu_seconds(_server_pids(gunicorn_pid))
-        result.server_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        after = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+        result.web_cpu, result.db_cpu = (
+            sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
+            for then, now in zip(before, after, strict=True)
+        )
         results.append(result)
     return results
 
@@ -292,12 +295,16 @@ def _report(rows: list[loadgen.Result], form: list[float]) -> None:
         f"{sys.version.split()[0]}, gunicorn gthread {WORKERS}×{THREADS}, "
         f"{CONCURRENCY} keep-alive clients, {SECONDS:.0f} s each after {WARMUP:.0f} s warm-up"
     )
-    print("| request | req/s | p50 ms | p99 ms | errors | server CPU ms/request |")
+    print(
+        "| request | req/s | p50 ms | p99 ms | errors "
+        "| server CPU ms/request (gunicorn + PostgreSQL) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
             f"| {row.name} | {row.rps:.0f} | {row.p50:.1f} | {row.p99:.1f} | {row.errors} "
-            f"| {row.cpu_ms:.2f} |"
+            f"| {row.cpu_ms:.2f} ({row.per_request(row.web_cpu):.2f} + "
+            f"{row.per_request(row.db_cpu):.2f}) |"
         )
     ratio = create.rps / insert.rps if insert.rps else 0.0
     load = os.getloadavg()[0]

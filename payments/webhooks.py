@@ -5,9 +5,11 @@ result URL.
 
 with one v1 per usable signing secret (two while a rolled secret is in its grace). A
 delivery is a row first, written in the transaction that writes the payment event (an
-outbox: a rollback leaves neither); a Celery task queued on commit sends it, and retries on errors and non-2xx answers with exponential backoff and jitter for
-up to three days. Outside development, private, loopback and link-local targets are
-refused, checked against the address actually connected to.
+outbox: a rollback leaves neither); a Celery task queued on commit sends it, and retries
+on errors and non-2xx answers with exponential backoff and jitter for up to three days,
+after which the shop's endpoint is flagged and its owners emailed, once per failing
+streak. Outside development, private, loopback and link-local targets are refused,
+checked against the address actually connected to.
 """
 
 from __future__ import annotations
