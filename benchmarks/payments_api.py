@@ -59,7 +59,21 @@ def _admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
+        # A DROP DATABASE can wait on the whole server (another session's backend that
+        # does not answer the barrier): give up rather than hang the benchmark.
+        connection.execute("SET statement_timeout = '60s'")
         connection.execute(sql)
+
+
+def _drop(*, strict: bool) -> None:
+    import psycopg
+
+    try:
+        _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    except psycopg.errors.QueryCanceled:
+        if strict:
+            raise SystemExit(f"could not drop the old {DATABASE}: set BENCH_DATABASE") from None
+        print(f"note: {DATABASE} could not be dropped in time; the next run drops it")
 
 
 def _env() -> dict[str, str]:
@@ -182,7 +196,7 @@ def _ok(expected: int):
 
 def main() -> None:
     env = _env()
-    _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    _drop(strict=True)
     _admin(f'CREATE DATABASE "{DATABASE}"')
     gunicorn = None
     try:
@@ -232,7 +246,7 @@ def main() -> None:
         if gunicorn is not None:
             os.killpg(gunicorn.pid, signal.SIGTERM)
             gunicorn.wait(timeout=30)
-        _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        _drop(strict=False)
     _report(rows, form)
 
 
