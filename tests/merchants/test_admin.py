@@ -28,7 +28,7 @@ from merchants.models import (
     TariffRate,
     User,
 )
-from payments.models import WebhookDelivery
+from payments.models import WebhookDelivery, WebhookEndpointFlag
 from payments.webhooks import webhook_delivery_create
 from shops.models import Shop
 from tests.factories import MerchantFactory
@@ -39,7 +39,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
 # Payments, webhook deliveries and document decisions are written only by their services.
-NO_ADD = READ_ONLY | {Merchant, Shop, Payment, WebhookDelivery, DocumentVersion, DocumentEvent}
+NO_ADD = READ_ONLY | {
+    Merchant,
+    Shop,
+    Payment,
+    WebhookDelivery,
+    WebhookEndpointFlag,
+    DocumentVersion,
+    DocumentEvent,
+}
 
 
 @pytest.fixture
@@ -63,6 +71,7 @@ def data(staff):
     payment = payment_create(shop=shop, test=True, amount=100, currency="AMD", order_id="demo-1")
     payment_simulate(payment=payment, outcome="succeeded")
     webhook_delivery_create(event=payment.events.get(to_status="succeeded"))
+    WebhookEndpointFlag.objects.create(shop=shop, url=shop.webhook_url)
     UserSession.objects.create(
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )
