@@ -8,6 +8,7 @@ pass through the request only; the views are marked so that error reports hide t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from decimal import Decimal
 from pathlib import Path
@@ -322,7 +323,9 @@ def _pay(request: HttpRequest, payment: Payment) -> HttpResponse:
     if failed:
         attempts = _card_failed(payment, ip)
         if attempts >= settings.PAYFORM_CARD_ATTEMPTS:
-            payment_lock_after_card_attempts(payment=payment, attempts=attempts)
+            # Expired meanwhile: the form shows that instead.
+            with contextlib.suppress(PaymentStateError):
+                payment_lock_after_card_attempts(payment=payment, attempts=attempts)
             return _back_to_form(request, payment)
         left = settings.PAYFORM_CARD_ATTEMPTS - attempts
         if left <= 2:
