@@ -63,7 +63,7 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 messages: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=var --ignore=static/vendor --ignore=node_modules

@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.rebuild_stale_daily_totals",
         "schedule": 600.0,
     },
+    "payments-decline-stale-processing": {
+        "task": "transactions.tasks.decline_stale_processing",
+        "schedule": 60.0,
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -276,15 +280,38 @@ EMAIL_TIMEOUT = 20
 WEBSITE_CHECK_ALLOW_PRIVATE = _flag("WEBSITE_CHECK_ALLOW_PRIVATE", default=DEBUG)
 # Webhooks to private, loopback or link-local addresses: development and tests only.
 WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+
+
+def _rate(setting: str, default: str) -> tuple[int, int]:
+    """A budget "<count>/<s|m|h>" as (count, window seconds)."""
+    value = _read(setting, env.str, default=default)
+    try:
+        count, unit = value.split("/")
+        rate = (int(count), {"s": 1, "m": 60, "h": 3600}[unit])
+        if rate[0] < 1:
+            raise ValueError
+    except (ValueError, KeyError):
+        _stop(setting, f"must look like 100/s, 6000/m or 100000/h, not {value!r}")
+    return rate
+
+
 # The HTTP API's budget per secret key: "<requests>/<s|m|h>", counted in the cache.
-_rate = _read("API_RATE_LIMIT", env.str, default="100/s")
-try:
-    _count, _unit = _rate.split("/")
-    API_RATE_LIMIT = (int(_count), {"s": 1, "m": 60, "h": 3600}[_unit])
-    if API_RATE_LIMIT[0] < 1:
-        raise ValueError
-except (ValueError, KeyError):
-    _stop("API_RATE_LIMIT", f"must look like 100/s, 6000/m or 100000/h, not {_rate!r}")
+API_RATE_LIMIT = _rate("API_RATE_LIMIT", "100/s")
+# The hosted form against card testing: failed card attempts a payment allows before it is
+# declined, and failed card attempts per client address across payments ("off": none).
+PAYFORM_CARD_ATTEMPTS = _read("PAYFORM_CARD_ATTEMPTS", env.int, default=5)
+if PAYFORM_CARD_ATTEMPTS < 1:
+    _stop("PAYFORM_CARD_ATTEMPTS", "must be a whole number, at least 1")
+PAYFORM_IP_RATE_LIMIT = (
+    None
+    if env.str("PAYFORM_IP_RATE_LIMIT", default="") in ("off", "0")
+    else _rate("PAYFORM_IP_RATE_LIMIT", "30/h")
+)
+# Minutes a payment may stay in processing (e.g. a 3-D Secure step the buyer left) before
+# the periodic sweep declines it.
+PAYMENT_PROCESSING_TIMEOUT = _read("PAYMENT_PROCESSING_TIMEOUT", env.int, default=30)
+if PAYMENT_PROCESSING_TIMEOUT < 1:
+    _stop("PAYMENT_PROCESSING_TIMEOUT", "must be a whole number of minutes, at least 1")
 # SMS provider: a class with send(to, text); the default writes to the dev outbox.
 SMS_BACKEND = _read("SMS_BACKEND", env.str, default="inecopay.lib.sms.OutboxSmsBackend")
 # The acquirer gateway live payments go through: a subclass of payments.acquirers.Acquirer.

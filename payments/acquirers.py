@@ -47,6 +47,7 @@ WALLET_CONFIRM = "wallet"
 INSUFFICIENT_FUNDS = "insufficient_funds"
 AUTHENTICATION_FAILED = "authentication_failed"
 WALLET_DECLINED = "wallet_declined"
+TOO_MANY_ATTEMPTS = "too_many_attempts"
 
 
 class AcquirerUnavailable(Exception):
@@ -230,5 +231,34 @@ def payment_complete_challenge(*, payment: Payment, approved: bool) -> Payment:
             acquirer=acquirer,
             reason=f"{challenge} {'approved' if approved else 'failed'}",
         )
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_lock_after_card_attempts(*, payment: Payment, attempts: int) -> Payment:
+    """Too many failed card attempts on the form (card testing): decline the payment, so
+    no further card can be tried on it. The state machine allows a decline only from
+    processing, so it goes through processing as any outcome does."""
+    payment_expire_if_due(payment=payment)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Status.PENDING:
+            return payment
+        reason = f"{attempts} failed card attempts"
+        payment_transition(
+            payment=locked,
+            to=Status.PROCESSING,
+            actor=Actor.FORM,
+            reason=reason,
+            data={"method": PaymentMethod.CARD, "challenge": ""},
+        )
+        payment_transition(
+            payment=locked,
+            to=Status.DECLINED,
+            actor=Actor.FORM,
+            reason=reason,
+            data={"decline_code": TOO_MANY_ATTEMPTS},
+        )
+    logger.warning("payment %s declined after %d failed card attempts", payment.public_id, attempts)
     payment.refresh_from_db()
     return payment

@@ -8,10 +8,11 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from transactions.selectors import register_timeline_source
-        from transactions.signals import payment_event_recorded
+        from transactions.signals import payment_event_written
 
         from .timeline import payment_webhook_entries
-        from .webhooks import on_payment_event
+        from .webhooks import on_payment_event_written
 
-        payment_event_recorded.connect(on_payment_event, dispatch_uid="payments.webhooks")
+        # In the event's own transaction: the delivery row is an outbox entry.
+        payment_event_written.connect(on_payment_event_written, dispatch_uid="payments.webhooks")
         register_timeline_source(payment_webhook_entries)

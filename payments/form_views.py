@@ -8,6 +8,7 @@ pass through the request only; the views are marked so that error reports hide t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
@@ -35,22 +37,29 @@ from inecopay.lib.money import MINOR_UNITS, PaymentMethod
 from shops.views import logo_response
 from transactions.models import Payment
 from transactions.selectors import get_payment_by_token
-from transactions.services import PaymentStateError, PaymentValidationError
+from transactions.services import (
+    PROCESSING_TIMEOUT_CODE,
+    PaymentStateError,
+    PaymentValidationError,
+)
 
 from .acquirers import (
     AUTHENTICATION_FAILED,
     INSUFFICIENT_FUNDS,
     THREE_D_SECURE,
+    TOO_MANY_ATTEMPTS,
     WALLET_DECLINED,
     AcquirerUnavailable,
     SandboxAcquirer,
     acquirer_for,
     payment_complete_challenge,
+    payment_lock_after_card_attempts,
     payment_pay,
     pending_challenge,
 )
 from .cards import BRAND_NAMES
 from .forms import ConfirmForm, PayForm
+from .ratelimit import card_attempt_failed, card_ip_blocked, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +69,7 @@ FORM_LANGUAGES = {"ru": "Русский", "en": "English", "hy": "Հայերեն
 PAID = frozenset({Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CHARGEBACK})
 SYMBOLS = {"AMD": "֏", "USD": "$", "EUR": "€", "RUB": "₽"}
 SENSITIVE = ("card_number", "cvc", "expiry")
+CARD_FIELDS = frozenset(SENSITIVE)
 
 
 # ---------------------------------------------------------------------------
@@ -203,6 +213,13 @@ def _decline_reason(payment: Payment) -> str:
         INSUFFICIENT_FUNDS: _("The bank declined the card: insufficient funds."),
         AUTHENTICATION_FAILED: _("The 3-D Secure check was not passed."),
         WALLET_DECLINED: _("The payment was not confirmed in the wallet."),
+        TOO_MANY_ATTEMPTS: _(
+            "Too many unsuccessful card attempts: for your safety this payment is locked. "
+            "Return to the shop to place the order again."
+        ),
+        PROCESSING_TIMEOUT_CODE: _(
+            "The payment was not completed in time (the confirmation step was left unfinished)."
+        ),
     }
     return reasons.get(code, _("The bank declined the payment."))
 
@@ -260,6 +277,27 @@ def _pay(request: HttpRequest, payment: Payment) -> HttpResponse:
         return _state(request, payment, unavailable=True)
 
     form = PayForm(request.POST if request.method == "POST" else None, payment=payment)
+    # A card was tried: these are what card testing is made of, so they are counted.
+    card_tried = bool(
+        form.is_bound
+        and form.data.get("method") == PaymentMethod.CARD
+        and form.data.get("card_number", "").strip()
+    )
+    ip = client_ip(request)
+    if card_tried:
+        wait = card_ip_blocked(ip)
+        if wait is not None:
+            form.add_error(
+                None,
+                _(
+                    "Too many unsuccessful card attempts from your network. "
+                    "Please try again in %(minutes)d min."
+                )
+                % {"minutes": max(1, round(wait / 60))},
+            )
+            context = {**_context(request, payment), "form": form}
+            return render(request, "payments/form/pay.html", context, status=429)
+    failed = False
     if form.is_bound and form.is_valid():
         try:
             payment_pay(
@@ -270,14 +308,42 @@ def _pay(request: HttpRequest, payment: Payment) -> HttpResponse:
             )
         except PaymentValidationError as error:
             form.add_error(error.param if error.param in form.fields else None, error.message)
+            failed = card_tried and error.param in CARD_FIELDS
         except PaymentStateError:
             # Expired meanwhile, or another submit got there first: show what became of it.
             return _back_to_form(request, payment)
         except AcquirerUnavailable:
             return _state(request, payment, unavailable=True)
         else:
+            if card_tried and payment.status == Status.DECLINED:
+                _card_failed(payment, ip)
             return _after(request, payment)
+    elif card_tried:
+        failed = any(name in form.errors for name in CARD_FIELDS)
+    if failed:
+        attempts = _card_failed(payment, ip)
+        if attempts >= settings.PAYFORM_CARD_ATTEMPTS:
+            # Expired meanwhile: the form shows that instead.
+            with contextlib.suppress(PaymentStateError):
+                payment_lock_after_card_attempts(payment=payment, attempts=attempts)
+            return _back_to_form(request, payment)
+        left = settings.PAYFORM_CARD_ATTEMPTS - attempts
+        if left <= 2:
+            form.add_error(
+                None,
+                ngettext(
+                    "%(count)d more unsuccessful card attempt and this payment will be locked.",
+                    "%(count)d more unsuccessful card attempts and this payment will be locked.",
+                    left,
+                )
+                % {"count": left},
+            )
     return render(request, "payments/form/pay.html", {**_context(request, payment), "form": form})
+
+
+def _card_failed(payment: Payment, ip: str) -> int:
+    lifetime = int((payment.expires_at - timezone.now()).total_seconds())
+    return card_attempt_failed(payment_id=payment.pk, ip=ip, lifetime=lifetime)
 
 
 @sensitive_post_parameters()

@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import get_type_hints
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,11 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
 MAX_LENGTH = 255
+_TABLE = IdempotencyKey._meta.db_table
+CLAIM_SQL = (
+    f'INSERT INTO "{_TABLE}" ("shop_id", "test", "key", "fingerprint", "created_at") '  # noqa: S608
+    'VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("shop_id", "test", "key") DO NOTHING RETURNING "id"'
+)
 
 
 def _fingerprint(request: HttpRequest) -> str:
@@ -45,16 +50,21 @@ def _claim(*, key: ApiKey, value: str, fingerprint: str) -> tuple[IdempotencyKey
     """The key's row, locked; True when this request is the one to run the handler."""
     now = timezone.now()
     test = key.kind == ApiKey.Kind.SECRET_TEST
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                shop_id=key.shop_id, test=test, key=value, fingerprint=fingerprint, created_at=now
-            )
+    record = IdempotencyKey(
+        shop_id=key.shop_id, test=test, key=value, fingerprint=fingerprint, created_at=now
+    )
+    # ON CONFLICT DO NOTHING rather than catching IntegrityError: no savepoint around the
+    # insert (two round trips fewer per request), and the same waiting on a concurrent
+    # insert of the key until that transaction ends.
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [key.shop_id, test, value, fingerprint, now])
+        row = cursor.fetchone()
+    if row is not None:
+        record.pk = row[0]
         return record, True
-    except IntegrityError:
-        record = IdempotencyKey.objects.select_for_update().get(
-            shop_id=key.shop_id, test=test, key=value
-        )
+    record = IdempotencyKey.objects.select_for_update().get(
+        shop_id=key.shop_id, test=test, key=value
+    )
     if record.created_at <= now - KEEP_FOR:
         # Past its 24 hours the key is new again.
         record.fingerprint = fingerprint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -108,3 +109,58 @@ class WebhookAttempt(models.Model):
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookAction(models.Model):
+    """Who resent a delivery or sent a test webhook, and when: shown in the webhook log,
+    in the shape of the shops' key events."""
+
+    class Action(models.TextChoices):
+        RESENT = "resent", _("Resend requested")
+        TEST_SENT = "test_sent", _("Test webhook sent")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="webhook_actions")
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook action")
+        verbose_name_plural = _("webhook actions")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="webhook_action_log")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}: {self.get_action_display()}"
+
+
+class WebhookEndpointFlag(models.Model):
+    """A shop's result URL that failed: a delivery gave up after three days of retries.
+
+    One open flag per shop (the partial unique constraint), so the owners are emailed once
+    per failing streak; a successful delivery to the shop closes it."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="webhook_flags")
+    url = models.URLField(_("URL"), max_length=500)
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    flagged_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failing webhook endpoint")
+        verbose_name_plural = _("failing webhook endpoints")
+        ordering = ["-flagged_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="webhook_flag_open_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.url}"

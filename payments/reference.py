@@ -1,26 +1,72 @@
-"""The API reference page's content, read from the OpenAPI document (one source of truth)."""
+"""The API reference page's content, read from the OpenAPI document (one source of truth).
+
+Descriptions in the document are written in a small part of Markdown: paragraphs split by
+blank lines and `code` spans. They are rendered here with exactly that markup and every
+other character escaped, so the page never shows backticks nor trusts the text as HTML.
+The words the page adds itself (types, constraints, where a parameter goes) are
+translated; the document's own text stays as the API describes itself, in English.
+"""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from dataclasses import dataclass, field
 
-CONSTRAINTS = (
-    ("minimum", "≥ {}"),
-    ("exclusiveMinimum", "> {}"),
-    ("maximum", "≤ {}"),
-    ("minLength", "at least {} characters"),
-    ("maxLength", "at most {} characters"),
-    ("minItems", "at least {} items"),
-    ("maxItems", "at most {} items"),
-    ("maxProperties", "at most {} keys"),
-    ("default", "default {}"),
-)
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _constraint_templates() -> tuple[tuple[str, str], ...]:
+    # Built per request: the page is read in the visitor's language.
+    return (
+        ("minimum", _("≥ {}")),
+        ("exclusiveMinimum", _("> {}")),
+        ("maximum", _("≤ {}")),
+        ("minLength", _("at least {} characters")),
+        ("maxLength", _("at most {} characters")),
+        ("minItems", _("at least {} items")),
+        ("maxItems", _("at most {} items")),
+        ("maxProperties", _("at most {} keys")),
+        ("default", _("default {}")),
+    )
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `code` spans as <code>."""
+    out, position = [], 0
+    for match in CODE_SPAN.finditer(text):
+        out.append(escape(text[position : match.start()]))
+        out.append(format_html("<code>{}</code>", match.group(1)))
+        position = match.end()
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+def render_markup(text: str, *, inline: bool = False) -> SafeString:
+    """A description as safe HTML: <p> per paragraph (or one run of text when `inline`),
+    code spans, everything else escaped."""
+    paragraphs = [
+        " ".join(line.strip() for line in block.splitlines() if line.strip())
+        for block in PARAGRAPH_BREAK.split(textwrap.dedent(text or "").strip())
+    ]
+    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
+    if inline:
+        return mark_safe(" ".join(_inline(p) for p in paragraphs))  # noqa: S308 - escaped above
+    html = "".join(f"<p>{_inline(p)}</p>" for p in paragraphs)
+    return mark_safe(html)  # noqa: S308 - every piece escaped in _inline
 
 
 @dataclass(frozen=True)
 class TypePart:
     text: str
     anchor: str = ""
+    # A connecting word of the page ("or", "array of"): prose, not code.
+    word: bool = False
 
 
 @dataclass
@@ -63,6 +109,11 @@ class SchemaDoc:
     fields: list[Field]
 
 
+def _location(where: str) -> str:
+    names = {"query": _("query"), "path": _("path"), "header": _("header"), "cookie": _("cookie")}
+    return names.get(where, where)
+
+
 def _anchor(name: str) -> str:
     return f"schema-{name}"
 
@@ -81,7 +132,7 @@ def type_parts(schema: dict) -> list[TypePart]:
             parts: list[TypePart] = []
             for index, option in enumerate(schema[combinator]):
                 if index:
-                    parts.append(TypePart(" or "))
+                    parts.append(TypePart(_(" or "), word=True))
                 parts.extend(type_parts(option))
             return parts
     kind = schema.get("type", "any")
@@ -90,16 +141,18 @@ def type_parts(schema: dict) -> list[TypePart]:
     if "enum" in schema:
         return [TypePart(" | ".join(f'"{value}"' for value in schema["enum"]))]
     if kind == "array":
-        return [TypePart("array of "), *type_parts(schema.get("items", {}))]
+        return [TypePart(_("array of "), word=True), *type_parts(schema.get("items", {}))]
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
-        return [TypePart("object of "), *type_parts(schema["additionalProperties"])]
+        return [TypePart(_("object of "), word=True), *type_parts(schema["additionalProperties"])]
     if "format" in schema:
         return [TypePart(f"{kind} ({schema['format']})")]
     return [TypePart(str(kind))]
 
 
 def _constraints(schema: dict) -> list[str]:
-    found = [template.format(schema[key]) for key, template in CONSTRAINTS if key in schema]
+    found = [
+        template.format(schema[key]) for key, template in _constraint_templates() if key in schema
+    ]
     for option in schema.get("anyOf", []):
         found.extend(_constraints(option))
     return found
@@ -112,7 +165,7 @@ def _fields(schema: dict) -> list[Field]:
             name=name,
             type=type_parts(prop),
             required=name in required,
-            description=prop.get("description", ""),
+            description=render_markup(prop.get("description", ""), inline=True),
             constraints=_constraints(prop),
         )
         for name, prop in schema.get("properties", {}).items()
@@ -136,10 +189,12 @@ def build_reference(document: dict) -> tuple[list[Operation], list[SchemaDoc]]:
                     name=param["name"],
                     type=type_parts(param.get("schema", {})),
                     required=bool(param.get("required")),
-                    description=param.get("description")
-                    or param.get("schema", {}).get("description", ""),
+                    description=render_markup(
+                        param.get("description") or param.get("schema", {}).get("description", ""),
+                        inline=True,
+                    ),
                     constraints=_constraints(param.get("schema", {})),
-                    location=param.get("in", ""),
+                    location=_location(param.get("in", "")),
                 )
                 for param in operation.get("parameters", [])
             ]
@@ -150,7 +205,7 @@ def build_reference(document: dict) -> tuple[list[Operation], list[SchemaDoc]]:
                 responses.append(
                     Response(
                         status=status,
-                        description=response.get("description", ""),
+                        description=render_markup(response.get("description", ""), inline=True),
                         type=type_parts(schema) if schema else [],
                         headers=list(response.get("headers", {})),
                     )
@@ -161,7 +216,7 @@ def build_reference(document: dict) -> tuple[list[Operation], list[SchemaDoc]]:
                     method=method.upper(),
                     path=path,
                     summary=operation.get("summary", ""),
-                    description=operation.get("description", ""),
+                    description=render_markup(operation.get("description", "")),
                     auth=bool(operation.get("security")),
                     parameters=parameters,
                     body=body,
@@ -173,7 +228,7 @@ def build_reference(document: dict) -> tuple[list[Operation], list[SchemaDoc]]:
         SchemaDoc(
             name=name,
             anchor=_anchor(name),
-            description=schema.get("description", ""),
+            description=render_markup(schema.get("description", "")),
             fields=_fields(schema),
         )
         for name, schema in sorted(document.get("components", {}).get("schemas", {}).items())
@@ -183,7 +238,7 @@ def build_reference(document: dict) -> tuple[list[Operation], list[SchemaDoc]]:
         SchemaDoc(
             name=name,
             anchor=_anchor(name),
-            description=" | ".join(f'"{value}"' for value in schema["enum"]),
+            description=render_markup(" | ".join(f'`"{value}"`' for value in schema["enum"])),
             fields=[],
         )
         for name, schema in sorted(document.get("components", {}).get("schemas", {}).items())

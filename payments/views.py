@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .api import api
-from .reference import build_reference
+from .reference import build_reference, render_markup
 
 
 @require_safe
@@ -22,6 +22,7 @@ def api_reference(request: HttpRequest) -> HttpResponse:
         "payments/api_reference.html",
         {
             "document": document,
+            "overview": render_markup(document.get("info", {}).get("description", "")),
             "operations": operations,
             "schemas": schemas,
             "openapi_url": reverse("api_v1:openapi-json"),

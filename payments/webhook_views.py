@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -22,13 +24,25 @@ from .models import WebhookDelivery
 PAGE_SIZE = 50
 
 
+def _client_ip(request: HttpRequest) -> str | None:
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
 @require_perm(Perm.MANAGE_INTEGRATION)
 @require_safe
 @never_cache
 def log(request: HttpRequest, pk: int) -> HttpResponse:
     shop = get_shop_for_member(request.membership, pk)
     page = Paginator(webhooks.shop_webhook_log(shop), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render_shop_page(request, "payments/webhook_log.html", shop, "webhooks", {"page": page})
+    context = {
+        "page": page,
+        "flag": webhooks.shop_webhook_flag(shop),
+        "actions": webhooks.shop_webhook_actions(shop),
+    }
+    return render_shop_page(request, "payments/webhook_log.html", shop, "webhooks", context)
 
 
 @require_perm(Perm.MANAGE_INTEGRATION)
@@ -36,7 +50,7 @@ def log(request: HttpRequest, pk: int) -> HttpResponse:
 def resend(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
     shop = get_shop_for_member(request.membership, pk)
     delivery = get_object_or_404(WebhookDelivery, pk=delivery_pk, shop=shop)
-    if webhooks.webhook_delivery_resend(delivery=delivery, by=request.user):
+    if webhooks.webhook_delivery_resend(delivery=delivery, by=request.user, ip=_client_ip(request)):
         messages.success(
             request, _("Event %(id)s is queued to be sent again.") % {"id": delivery.public_id}
         )
@@ -56,7 +70,7 @@ def send_test(request: HttpRequest, pk: int) -> HttpResponse:
         else redirect("webhooks:log", shop.pk)
     )
     try:
-        delivery = webhooks.webhook_send_test(shop=shop, by=request.user)
+        delivery = webhooks.webhook_send_test(shop=shop, by=request.user, ip=_client_ip(request))
     except ServiceError as error:
         messages.error(request, error.message)
         return back

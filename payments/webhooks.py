@@ -4,10 +4,12 @@ result URL.
     Inecopay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
 
 with one v1 per usable signing secret (two while a rolled secret is in its grace). A
-delivery is a row first, written when the payment core announces the event; a Celery task
-sends it, and retries on errors and non-2xx answers with exponential backoff and jitter for
-up to three days. Outside development, private, loopback and link-local targets are
-refused, checked against the address actually connected to.
+delivery is a row first, written in the transaction that writes the payment event (an
+outbox: a rollback leaves neither); a Celery task queued on commit sends it, and retries
+on errors and non-2xx answers with exponential backoff and jitter for up to three days,
+after which the shop's endpoint is flagged and its owners emailed, once per failing
+streak. Outside development, private, loopback and link-local targets are refused,
+checked against the address actually connected to.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +41,7 @@ from shops.models import Shop
 from shops.services import webhook_secrets
 from transactions.models import Payment, PaymentEvent
 
-from .models import WebhookAttempt, WebhookDelivery
+from .models import WebhookAction, WebhookAttempt, WebhookDelivery, WebhookEndpointFlag
 from .schemas import PaymentOut
 
 logger = logging.getLogger(__name__)
@@ -105,20 +108,23 @@ def webhook_delivery_create(*, event: PaymentEvent) -> WebhookDelivery | None:
     return delivery
 
 
-def on_payment_event(sender, payment_id: int, event_id: int, **kwargs) -> None:
-    """Receiver of transactions' hook: write the delivery and queue it."""
-    from .tasks import deliver_webhook
-
-    event = (
-        PaymentEvent.objects.select_related("payment", "payment__shop")
-        .filter(pk=event_id, payment_id=payment_id)
-        .first()
-    )
-    if event is None:
-        return
+def on_payment_event_written(sender, event: PaymentEvent, **kwargs) -> None:
+    """Receiver of the core's in-transaction hook: the delivery row is written in the
+    transaction that writes the event, so both exist or neither does; the task is queued
+    once that transaction commits. A lost queueing is caught by `retry_due_webhooks`."""
+    if event.to_status not in EVENT_TYPES:
+        return  # creation (pending) sends nothing: no query on the create path
     delivery = webhook_delivery_create(event=event)
     if delivery is not None:
-        transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+        _queue_on_commit(delivery.pk)
+
+
+def _queue_on_commit(delivery_id: int) -> None:
+    from .tasks import deliver_webhook
+
+    # robust: a broker hiccup must not turn a committed change into an error; the row is
+    # due now, so the beat sweep sends it within a minute.
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery_id), robust=True)
 
 
 def _backoff(attempts: int) -> float:
@@ -226,6 +232,10 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookAttempt | None:
         else:
             update = {"next_attempt_at": now + timedelta(seconds=_backoff(delivery.attempts))}
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**update)
+        if attempt.ok:
+            _endpoint_clear(shop=delivery.shop, now=now)
+        elif update.get("status") == WebhookDelivery.Status.FAILED:
+            _endpoint_flag(delivery=delivery, now=now)
     if update.get("status") == WebhookDelivery.Status.FAILED:
         logger.warning("webhook %s to %s: gave up after 3 days", delivery.public_id, delivery.url)
     elif "status" not in update:
@@ -234,6 +244,59 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookAttempt | None:
         countdown = max(1, int((update["next_attempt_at"] - now).total_seconds()))
         deliver_webhook.apply_async((delivery.pk,), countdown=countdown)
     return attempt
+
+
+def _endpoint_flag(*, delivery: WebhookDelivery, now) -> WebhookEndpointFlag | None:
+    """Flag the shop's result URL after a delivery gave up, and email the owners once per
+    failing streak: a second give-up while the flag is open changes nothing."""
+    shop = delivery.shop
+    if delivery.url != shop.webhook_url:
+        return None  # the shop has moved to another URL since: nothing to warn about
+    try:
+        with transaction.atomic():
+            flag = WebhookEndpointFlag.objects.create(
+                shop=shop, url=delivery.url, delivery=delivery, flagged_at=now
+            )
+    except IntegrityError:
+        return None
+    from merchants.services import merchant_notify_owners
+
+    # The mail helper sends on commit: a rolled-back flag emails nobody.
+    merchant_notify_owners(
+        merchant=shop.merchant,
+        template="webhook_failing",
+        context={
+            "shop": shop,
+            "url": delivery.url,
+            "event_id": delivery.public_id,
+            "log_url": settings.SITE_URL + reverse("webhooks:log", args=[shop.pk]),
+        },
+    )
+    logger.warning("webhook endpoint of shop %s flagged as failing: %s", shop.pk, delivery.url)
+    return flag
+
+
+def _endpoint_clear(*, shop: Shop, now) -> None:
+    """A delivery got through: the shop's endpoint works again, so its flag closes."""
+    WebhookEndpointFlag.objects.filter(shop=shop, cleared_at__isnull=True).update(cleared_at=now)
+
+
+def shop_webhook_flag(shop: Shop) -> WebhookEndpointFlag | None:
+    """The shop's open failing-endpoint flag, if any."""
+    return (
+        WebhookEndpointFlag.objects.filter(shop=shop, cleared_at__isnull=True)
+        .select_related("delivery")
+        .first()
+    )
+
+
+def shop_webhook_actions(shop: Shop, limit: int = 20) -> list[WebhookAction]:
+    """The latest resends and test webhooks of the shop: who, what, when."""
+    return list(
+        WebhookAction.objects.filter(shop=shop)
+        .select_related("user", "delivery")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def webhook_deliveries_due() -> list[int]:
@@ -257,10 +320,8 @@ def shop_webhook_log(shop: Shop):
 TEST_EVENT_TYPE = "webhook.test"
 
 
-def webhook_delivery_resend(*, delivery: WebhookDelivery, by) -> bool:
+def webhook_delivery_resend(*, delivery: WebhookDelivery, by, ip: str | None = None) -> bool:
     """Queue another attempt of a delivery now; False when one is already queued or running."""
-    from .tasks import deliver_webhook
-
     with transaction.atomic():
         # No aggregate in this query: PostgreSQL refuses FOR UPDATE with GROUP BY.
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
@@ -274,16 +335,23 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery, by) -> bool:
         WebhookDelivery.objects.filter(pk=locked.pk).update(
             status=WebhookDelivery.Status.PENDING, next_attempt_at=now, delivered_at=None
         )
-        transaction.on_commit(lambda: deliver_webhook.delay(locked.pk))
+        WebhookAction.objects.create(
+            shop_id=locked.shop_id,
+            delivery=locked,
+            action=WebhookAction.Action.RESENT,
+            user=by,
+            ip=ip,
+            created_at=now,
+        )
+        _queue_on_commit(locked.pk)
     logger.info("webhook %s: resend requested by user %s", locked.public_id, by.pk)
     return True
 
 
-def webhook_send_test(*, shop: Shop, by) -> WebhookDelivery:
+@transaction.atomic
+def webhook_send_test(*, shop: Shop, by, ip: str | None = None) -> WebhookDelivery:
     """Write a signed `webhook.test` delivery to the shop's result URL and queue it."""
     from merchants.services import ServiceError
-
-    from .tasks import deliver_webhook
 
     if not shop.webhook_url:
         raise ServiceError(
@@ -314,6 +382,14 @@ def webhook_send_test(*, shop: Shop, by) -> WebhookDelivery:
         separators=(",", ":"),
     )
     delivery.save()
-    transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    WebhookAction.objects.create(
+        shop=shop,
+        delivery=delivery,
+        action=WebhookAction.Action.TEST_SENT,
+        user=by,
+        ip=ip,
+        created_at=now,
+    )
+    _queue_on_commit(delivery.pk)
     logger.info("webhook %s: test sent by user %s", delivery.public_id, by.pk)
     return delivery

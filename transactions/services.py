@@ -9,14 +9,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inecopay.lib.money import Currency, PaymentMethod
-from merchants.models import User
+from merchants.models import Merchant, User
 from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
 
 from .models import MAX_AMOUNT, Actor, Language, Payment, PaymentEvent, Refund
@@ -270,6 +271,27 @@ def _expiry(
     return expires_at or now + timedelta(seconds=seconds)
 
 
+def _shop_share_locked(pk: int) -> Shop:
+    """The shop's row under a share lock (PostgreSQL's FOR SHARE): payments of one shop are
+    created side by side, while a change to the shop's row (closing it, leaving live mode)
+    waits for the payments being created, and they for it. FOR UPDATE would queue every
+    payment of a shop behind the previous one's commit.
+
+    The shop comes with `merchant_time_zone`, the zone its payments' totals are kept in.
+    """
+    if connection.vendor == "postgresql":
+        shops = connection.ops.quote_name(Shop._meta.db_table)
+        merchants = connection.ops.quote_name(Merchant._meta.db_table)
+        sql = (
+            f"SELECT s.*, m.time_zone AS merchant_time_zone FROM {shops} s "  # noqa: S608
+            f"JOIN {merchants} m ON m.id = s.merchant_id WHERE s.id = %s FOR SHARE OF s"
+        )
+        return Shop.objects.raw(sql, [pk])[0]  # noqa: S611
+    shop = Shop.objects.select_for_update().select_related("merchant").get(pk=pk)
+    shop.merchant_time_zone = shop.merchant.time_zone
+    return shop
+
+
 def payment_create(
     *,
     shop: Shop,
@@ -344,9 +366,7 @@ def payment_create(
 
     with transaction.atomic():
         # The shop's row is read under lock so a payment never slips in as it closes.
-        shop = (
-            Shop.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=shop.pk)
-        )
+        shop = _shop_share_locked(shop.pk)
         if not shop.is_open:
             raise PaymentStateError(
                 "shop_closed", _("The shop is closed: open it to accept payments.")
@@ -374,7 +394,7 @@ def payment_create(
             expires_at=expires,
             created_at=now,
         )
-        totals_shift(before=None, after=payment, zone=shop.merchant.time_zone)
+        totals_shift(before=None, after=payment, zone=shop.merchant_time_zone)
         _record_event(
             payment=payment,
             from_status="",
@@ -421,6 +441,35 @@ def payment_expire_due(
         if payment_expire_if_due(payment=payment).status == Status.EXPIRED:
             expired += 1
     return expired
+
+
+# ---------------------------------------------------------------------------
+# Processing never finished (e.g. an abandoned 3-D Secure step): a periodic task declines it
+# ---------------------------------------------------------------------------
+PROCESSING_TIMEOUT_CODE = "processing_timeout"
+
+
+def payment_decline_stale_processing(*, limit: int = 500) -> int:
+    """Decline payments in processing for longer than PAYMENT_PROCESSING_TIMEOUT minutes;
+    safe to run again or concurrently (each is re-checked under its row lock)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.PAYMENT_PROCESSING_TIMEOUT)
+    stale = Payment.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
+    declined = 0
+    for pk in list(stale.order_by("updated_at").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=pk)
+            # Settled meanwhile (the buyer came back just in time): leave it.
+            if locked.status != Status.PROCESSING or locked.updated_at > cutoff:
+                continue
+            payment_transition(
+                payment=locked,
+                to=Status.DECLINED,
+                actor=Actor.SYSTEM,
+                reason="processing timed out",
+                data={"decline_code": PROCESSING_TIMEOUT_CODE},
+            )
+            declined += 1
+    return declined
 
 
 # ---------------------------------------------------------------------------

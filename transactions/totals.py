@@ -124,7 +124,9 @@ def totals_shift(*, before: Payment | None, after: Payment, zone: str) -> None:
     rows = [_row(after, zone, 1)]
     if before is not None:
         rows.append(_row(before, zone, -1))
-    TotalDelta.objects.bulk_create([TotalDelta(**dict(zip(_DELTA_FIELDS, row, strict=True))) for row in rows])
+    TotalDelta.objects.bulk_create(
+        [TotalDelta(**dict(zip(_DELTA_FIELDS, row, strict=True))) for row in rows]
+    )
 
 
 @transaction.atomic

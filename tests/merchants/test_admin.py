@@ -29,7 +29,7 @@ from merchants.models import (
     TariffRate,
     User,
 )
-from payments.models import WebhookDelivery
+from payments.models import WebhookDelivery, WebhookEndpointFlag
 from payments.webhooks import webhook_delivery_create
 from settlements.models import Payout, PayoutSchedule, Settlement
 from settlements.services import adjustment_create, settle
@@ -47,6 +47,7 @@ NO_ADD = READ_ONLY | {
     Shop,
     Payment,
     WebhookDelivery,
+    WebhookEndpointFlag,
     DocumentVersion,
     DocumentEvent,
     Settlement,
@@ -89,6 +90,7 @@ def data(staff):
     payment_simulate(payment=payment, outcome="succeeded")
     webhook_delivery_create(event=payment.events.get(to_status="succeeded"))
     _settled_live_payment(shop, staff)
+    WebhookEndpointFlag.objects.create(shop=shop, url=shop.webhook_url)
     UserSession.objects.create(
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )

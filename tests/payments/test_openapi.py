@@ -4,6 +4,7 @@ a schema-driven fuzz run of the API against that document."""
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 import schemathesis
@@ -139,3 +140,44 @@ def test_api_conforms_to_its_openapi_document(case, fuzz_key):
             response_schema_conformance,
         ],
     )
+
+
+def test_reference_page_renders_descriptions_with_code_spans_and_no_raw_markdown(client):
+    html = client.get("/integration/api/").content.decode()
+    # The overview: paragraphs and code spans, angle brackets escaped, no backticks.
+    assert "<code>Authorization: Bearer &lt;secret key&gt;</code>" in html
+    assert "<code>Idempotency-Key</code>" in html
+    assert "`" not in html
+    # Operation docstrings, field descriptions and enum values are rendered too.
+    assert "<code>payment_url</code>" in html
+    assert "<code>&quot;succeeded&quot;</code>" in html
+
+
+def test_reference_markup_escapes_everything_but_paragraphs_and_code():
+    from payments.reference import render_markup
+
+    html = render_markup("Send `<b>` tags?\nNo <script>alert(1)</script>.\n\nSecond `a & b`.")
+    assert html == (
+        "<p>Send <code>&lt;b&gt;</code> tags? No &lt;script&gt;alert(1)&lt;/script&gt;.</p>"
+        "<p>Second <code>a &amp; b</code>.</p>"
+    )
+    assert render_markup("one\n\ntwo `x`", inline=True) == "one two <code>x</code>"
+    assert render_markup("an ` unclosed tick") == "<p>an ` unclosed tick</p>"
+
+
+def test_reference_pages_own_words_follow_the_language(client):
+    from django.utils import translation
+
+    from payments import reference
+
+    seen = []
+    real = reference._
+
+    def spy(message: str) -> str:
+        seen.append((translation.get_language(), message))
+        return real(message)
+
+    with mock.patch.object(reference, "_", spy):
+        client.get("/integration/api/")
+    assert ("ru", "at most {} characters") in seen
+    assert ("ru", "array of ") in seen

@@ -1,0 +1,359 @@
+"""Create-payment throughput and latency under gunicorn with PostgreSQL, side by side
+with two ceilings served by the same gunicorn (benchmarks/urls.py): a bare JSON view and
+one INSERT … RETURNING that commits; then the hosted form page's median time.
+
+    python -m benchmarks payments_api
+
+Uses a throwaway database (BENCH_DATABASE, default inecopay_bench) on the PostgreSQL
+server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432), Redis at REDIS_URL
+(default redis://127.0.0.1:6379/0) for the cache and broker, a free local port, and drops
+the database afterwards. Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10 per
+measurement), BENCH_WARMUP (2), BENCH_WORKERS (gunicorn processes, 2 × cores),
+BENCH_THREADS (threads per process, 4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from . import loadgen
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+DATABASE = os.environ.get("BENCH_DATABASE", "inecopay_bench")
+FORM_ROUNDS = int(os.environ.get("BENCH_FORM_ROUNDS", "500"))
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+TARGET_FORM_MS = 20.0
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    return url
+
+
+def _database_url(name: str) -> str:
+    parts = urlsplit(_server_url())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
+        # A DROP DATABASE can wait on the whole server (another session's backend that
+        # does not answer the barrier): give up rather than hang the benchmark.
+        connection.execute("SET statement_timeout = '60s'")
+        connection.execute(sql)
+
+
+def _drop(*, strict: bool) -> None:
+    import psycopg
+
+    try:
+        _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    except psycopg.errors.QueryCanceled:
+        if strict:
+            raise SystemExit(f"could not drop the old {DATABASE}: set BENCH_DATABASE") from None
+        print(f"note: {DATABASE} could not be dropped in time; the next run drops it")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "DATABASE_URL": _database_url(DATABASE),
+            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123456789abcdef",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "LOG_LEVEL": "WARNING",
+            # The per-key limit (100/s by default) is still counted on every request,
+            # but set out of reach: the benchmark measures the work, not the refusal.
+            "API_RATE_LIMIT": "1000000/s",
+            "VAR_DIR": str(BASE_DIR / "var" / "bench"),
+        }
+    )
+    return env
+
+
+def _seed() -> None:
+    """Run inside the bench environment: demo data, an open shop, a test key."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from inecopay.demo import seed_demo
+    from merchants.models import User
+    from shops.models import ApiKey, Shop
+    from shops.services import api_key_create
+    from transactions.services import payment_create
+
+    from .urls import CREATE_TABLE
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    logins = seed_demo()
+    owner = User.objects.get(email=logins.merchant_email)
+    shop = Shop.objects.filter(merchant__memberships__user=owner).order_by("pk").first()
+    Shop.objects.filter(pk=shop.pk).update(is_open=True)
+    shop.refresh_from_db()
+    _row, key = api_key_create(shop=shop, kind=ApiKey.Kind.SECRET_TEST, by=owner)
+    payment = payment_create(
+        shop=shop,
+        test=True,
+        amount=1250000,
+        currency="AMD",
+        order_id="bench-form",
+        description="Two books about Yerevan",
+        expires_in=7 * 86400,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+    print(json.dumps({"key": key, "form_token": payment.form_token}))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn stopped before answering")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=2):  # noqa: S310
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer in time")
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """utime + stime of each process, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
+    """The gunicorn workers and the PostgreSQL backends serving the bench database."""
+    import psycopg
+
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == gunicorn_pid:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
+        backends = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE]
+            )
+        ]
+    return workers, backends
+
+
+def _ok(expected: int):
+    return lambda status: status == expected
+
+
+def main() -> None:
+    env = _env()
+    _drop(strict=True)
+    _admin(f'CREATE DATABASE "{DATABASE}"')
+    gunicorn = None
+    try:
+        seeded = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "benchmarks.payments_api", "seed"],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        secrets = json.loads(seeded.stdout.strip().splitlines()[-1])
+        port = _free_port()
+        gunicorn = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "inecopay.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(THREADS),
+                "--keep-alive",
+                "75",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            start_new_session=True,
+        )
+        _wait_ready(port, gunicorn)
+        rows = _measure(port, secrets, gunicorn.pid)
+        form = loadgen.sequential_ms(
+            port=port,
+            make=lambda _n: loadgen.request_bytes(
+                "GET", f"/pay/{secrets['form_token']}/", {"Accept-Language": "ru"}
+            ),
+            count=FORM_ROUNDS,
+        )
+    finally:
+        if gunicorn is not None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        _drop(strict=False)
+    _report(rows, form)
+
+
+def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[loadgen.Result]:
+    auth = {"Authorization": f"Bearer {secrets['key']}", "Content-Type": "application/json"}
+
+    def create(n: int) -> bytes:
+        body = json.dumps(
+            {
+                "amount": 1500000,
+                "currency": "AMD",
+                "order_id": f"bench-{n}",
+                "description": "Benchmark order",
+                "metadata": {"cart": str(n)},
+            }
+        ).encode()
+        headers = auth | {"Idempotency-Key": uuid.uuid4().hex}
+        return loadgen.request_bytes("POST", "/api/v1/payments", headers, body)
+
+    def insert(n: int) -> bytes:
+        body = json.dumps({"order_id": f"bench-{n}"}).encode()
+        headers = {"Content-Type": "application/json"}
+        return loadgen.request_bytes("POST", "/bench/insert", headers, body)
+
+    def bare(_n: int) -> bytes:
+        return loadgen.request_bytes("GET", "/bench/bare", {})
+
+    scenarios = [
+        ("bare Django JSON view (ceiling)", bare, 200),
+        ("one INSERT … RETURNING + commit (ceiling)", insert, 201),
+        ("POST /api/v1/payments (create payment)", create, 201),
+    ]
+    results = []
+    for name, make, status in scenarios:
+        before = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+        result = loadgen.run(
+            name,
+            port=port,
+            make=make,
+            ok=_ok(status),
+            concurrency=CONCURRENCY,
+            seconds=SECONDS,
+            warmup=WARMUP,
+        )
+        after = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+        result.web_cpu, result.db_cpu = (
+            sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
+            for then, now in zip(before, after, strict=True)
+        )
+        results.append(result)
+    return results
+
+
+def _report(rows: list[loadgen.Result], form: list[float]) -> None:
+    import statistics
+
+    bare, insert, create = rows
+    print(
+        f"payments_api: {platform.node()}, {os.cpu_count()} cores, python "
+        f"{sys.version.split()[0]}, gunicorn gthread {WORKERS}×{THREADS}, "
+        f"{CONCURRENCY} keep-alive clients, {SECONDS:.0f} s each after {WARMUP:.0f} s warm-up"
+    )
+    print(
+        "| request | req/s | p50 ms | p99 ms | errors "
+        "| server CPU ms/request (gunicorn + PostgreSQL) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        print(
+            f"| {row.name} | {row.rps:.0f} | {row.p50:.1f} | {row.p99:.1f} | {row.errors} "
+            f"| {row.cpu_ms:.2f} ({row.per_request(row.web_cpu):.2f} + "
+            f"{row.per_request(row.db_cpu):.2f}) |"
+        )
+    ratio = create.rps / insert.rps if insert.rps else 0.0
+    load = os.getloadavg()[0]
+    form_median = statistics.median(form)
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print()
+    print(
+        f"load average at the end: {load:.1f}; server CPU per create / per insert: "
+        f"{create.cpu_ms / insert.cpu_ms:.1f}×"
+    )
+    print(
+        f"create / insert ceiling: {ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: "
+        f"{verdict(ratio >= TARGET_RATIO)}); create / bare: {create.rps / bare.rps:.0%}"
+    )
+    print(
+        f"create p99: {create.p99:.1f} ms (target < {TARGET_P99_MS:.0f}: "
+        f"{verdict(create.p99 < TARGET_P99_MS)}); errors: {create.errors} "
+        f"({verdict(create.errors == 0)})"
+    )
+    print(
+        f"GET /pay/<token>/ one connection, {len(form)} requests: median "
+        f"{form_median:.2f} ms, p95 {sorted(form)[int(len(form) * 0.95)]:.2f} ms "
+        f"(target < {TARGET_FORM_MS:.0f}: {verdict(form_median < TARGET_FORM_MS)})"
+    )
+    for row in rows:
+        unexpected = {s: c for s, c in row.statuses.items() if s >= 300}
+        if unexpected:
+            print(f"  {row.name}: unexpected statuses {unexpected}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["seed"]:
+        _seed()
+    else:
+        main()
