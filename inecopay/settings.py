@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "transactions",
     "payments",
     "reports",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.rebuild_stale_daily_totals",
         "schedule": 600.0,
     },
+    # Deletes the files of exports past their week; restarts exports whose worker died.
+    "exports-sweep": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------
