@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inecopay.lib.tabular import Column, Sheet, iter_csv, write_xlsx
+
 from . import variants  # noqa: F401  (registers «По дням» and «По месяцам»)
-from .pdf import render_pdf
+from .pdf import period_label, render_pdf
 from .registry import ReportRequest, Variant
-from .tables import Report
+from .tables import Report, Section
 
 MIMETYPES = {
     "pdf": "application/pdf",
@@ -64,7 +67,95 @@ def report_filename(report: Report, fmt: str) -> str:
     return f"inecopay-{report.variant}-{report.period.slug}{mode}.{fmt}"
 
 
-RENDERERS = {"pdf": render_pdf}
+def about_rows(report: Report) -> list[tuple[str, str]]:
+    """What every file states besides its figures: who, which shops, when, by whom."""
+    mode = _("Test payments") if report.test else _("Live payments")
+    rows = [
+        (_("Report"), f"{report.title} · {period_label(report.period)}"),
+        (_("Merchant"), report.merchant_name),
+        (_("Shops"), report.shops_label),
+        (_("Period"), report.period.interval),
+        (_("Payments"), mode),
+        (_("Generated"), f"{report.generated_at:%Y-%m-%d %H:%M} {report.period.zone}"),
+        (_("Issued by"), f"Inecopay · {settings.SITE_URL}"),
+    ]
+    if report.empty:
+        rows.append(("", _("No payments and no refunds in this period.")))
+    return rows
+
+
+def _values(section: Section, row: dict) -> list:
+    return [row.get(column.key) for column in section.columns]
+
+
+def _totals(section: Section) -> list | None:
+    if section.totals is None:
+        return None
+    return [str(_("Total")), *(section.totals.get(c.key) for c in section.columns[1:])]
+
+
+def _text_first(columns: list[Column]) -> list[Column]:
+    """The columns with the first one as text, so a totals row can say «Итого» in it."""
+    first = columns[0]
+    return [Column(first.key, str(first.title), "text", first.width), *columns[1:]]
+
+
+def render_xlsx(report: Report) -> bytes:
+    """A sheet stating the report, then a sheet per currency with typed cells and totals."""
+    about = Sheet(
+        title=str(_("Report")),
+        columns=[
+            Column("field", str(_("Field")), "text", 18),
+            Column("value", str(_("Value")), "text", 70),
+        ],
+        rows=about_rows(report),
+    )
+    sheets = [about]
+    for section in report.sections:
+        columns = [Column(c.key, str(c.title), c.kind, c.width) for c in section.columns]
+        # The totals row's label sits in the first column: a date cell that holds text.
+        rows = [_values(section, row) for row in section.rows]
+        sheets.append(
+            Sheet(
+                title=section.currency,
+                columns=columns,
+                rows=rows,
+                currency=section.currency,
+                totals=_totals(section),
+            )
+        )
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheets)
+    return buffer.getvalue()
+
+
+def render_csv(report: Report, *, delimiter: str = ";") -> bytes:
+    """One table for all currencies, a currency column first and a totals row per currency;
+    after an empty line, what the report is."""
+    sections = report.sections
+    columns = [Column("currency", str(_("Currency")), "text", 8)]
+    if sections:
+        columns += _text_first(sections[0].columns)
+
+    def rows():
+        for section in sections:
+            for row in section.rows:
+                values = _values(section, row)
+                first = section.columns[0]
+                if first.kind == "date":
+                    values[0] = values[0].isoformat()
+                yield [section.currency, *values]
+            if section.totals is not None:
+                yield [section.currency, *_totals(section)]
+
+    chunks = list(iter_csv(columns, rows(), delimiter=delimiter))
+    about = [Column("field", "", "text"), Column("value", "", "text")]
+    chunks.append(b"\r\n")
+    chunks.extend(iter_csv(about, about_rows(report), delimiter=delimiter, header=False, bom=False))
+    return b"".join(chunks)
+
+
+RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
 def render_file(report: Report, fmt: str) -> RenderedFile:

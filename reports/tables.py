@@ -1,7 +1,8 @@
 """The neutral table model every report variant builds and every renderer reads.
 
 A report is a header (who, what, when) and one section per currency: amounts are never
-summed across currencies. Amounts are integers in the currency's minor units.
+summed across currencies. Amounts are integers in the currency's minor units. Columns are
+those of inecopay.lib.tabular, which writes the XLSX and CSV files.
 """
 
 from __future__ import annotations
@@ -12,18 +13,9 @@ from typing import Any
 
 from django.utils.functional import Promise
 
+from inecopay.lib.tabular import Column
+
 from .periods import Period
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its row key, heading, kind (text, int, money, datetime, date) and width
-    in characters."""
-
-    key: str
-    title: str | Promise
-    kind: str = "text"
-    width: int = 14
 
 
 @dataclass
