@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,9 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inecopay.lib.tabular import Column, Sheet, iter_csv, write_xlsx
+from merchants.models import Merchant
+from shops.models import Shop
 
 from . import variants  # noqa: F401  (registers «По дням» and «По месяцам»)
 from .pdf import period_label, render_pdf
+from .periods import Period
 from .registry import ReportRequest, Variant
 from .tables import Report, Section
 
@@ -80,7 +84,7 @@ def about_rows(report: Report) -> list[tuple[str, str]]:
         (_("Issued by"), f"Inecopay · {settings.SITE_URL}"),
     ]
     if report.empty:
-        rows.append(("", _("No payments and no refunds in this period.")))
+        rows.append((_("Note"), _("No payments and no refunds in this period.")))
     return rows
 
 
@@ -169,3 +173,31 @@ def render_zip(files: list[RenderedFile], *, filename: str) -> RenderedFile:
         for file in files:
             archive.writestr(file.filename, file.content)
     return RenderedFile(filename, MIMETYPES["zip"], buffer.getvalue())
+
+
+def reports_render(
+    *,
+    merchant: Merchant,
+    shops: tuple[Shop, ...],
+    chosen: list[tuple[Variant, str]],
+    period_for: Callable[[Variant], Period],
+    test: bool,
+    now: datetime | None = None,
+) -> RenderedFile:
+    """The chosen (variant, format) files: one as itself, several as one ZIP. Each variant
+    is built once, whatever the number of its formats."""
+    now = now or timezone.now()
+    reports: dict[str, Report] = {}
+    files = []
+    for variant, fmt in chosen:
+        if variant.code not in reports:
+            request = ReportRequest(
+                merchant=merchant, shops=shops, period=period_for(variant), test=test
+            )
+            reports[variant.code] = report_build(variant=variant, request=request, now=now)
+        files.append(render_file(reports[variant.code], fmt))
+    if len(files) == 1:
+        return files[0]
+    slugs = "_".join(dict.fromkeys(report.period.slug for report in reports.values()))
+    mode = "-test" if test else ""
+    return render_zip(files, filename=f"inecopay-reports-{slugs}{mode}.zip")
