@@ -16,7 +16,7 @@ from merchants.models import Merchant
 from shops.models import Shop
 
 from .periods import Period, PeriodKind
-from .tables import Column, Section
+from .tables import Section
 
 FORMATS = ("pdf", "xlsx", "csv")
 
@@ -42,7 +42,6 @@ class Variant:
     description: str | Promise
     period_kind: PeriodKind
     formats: tuple[str, ...]
-    columns: Callable[[], list[Column]]
     build: Callable[[ReportRequest], list[Section]]
 
 

@@ -111,7 +111,6 @@ BY_DAYS = register(
         description=_("A month broken down by day."),
         period_kind=PeriodKind.MONTH,
         formats=FORMATS,
-        columns=by_days_columns,
         build=build_by_days,
     )
 )
@@ -124,7 +123,6 @@ BY_MONTHS = register(
         description=_("A year broken down by month."),
         period_kind=PeriodKind.YEAR,
         formats=FORMATS,
-        columns=by_months_columns,
         build=build_by_months,
     )
 )

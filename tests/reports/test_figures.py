@@ -138,3 +138,12 @@ def test_the_period_is_stated_half_open_in_the_merchants_zone(merchant):
     period = month_period(2026, 11, merchant.time_zone)
     assert period.interval == "[2026-11-01 00:00, 2026-12-01 00:00) Europe/Moscow (UTC+03:00)"
     assert period.start == datetime(2026, 10, 31, 21, 0, tzinfo=UTC)
+
+
+def test_figures_take_two_queries_whatever_the_number_of_payments(
+    merchant, november, django_assert_num_queries
+):
+    period = year_period(2026, merchant.time_zone)
+    request = _request(merchant, period)
+    with django_assert_num_queries(2):
+        report_build(variant=get_variant("by-months"), request=request)

@@ -10,10 +10,12 @@ import threading
 import pytest
 from pypdf import PdfReader
 
+from inecopay.lib.tabular import Column
 from reports.pdf import BUNDLED, BundledFilesFetcher, bundled_file, html_to_pdf, render_pdf
 from reports.periods import month_period, year_period
 from reports.registry import ReportRequest, get_variant
 from reports.services import report_build
+from reports.tables import Report, Section
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +146,24 @@ def test_nothing_outside_the_bundled_static_files_is_fetched(tmp_path):
     assert bundled_file("img/logo.svg") is not None
     served = fetcher.fetch(f"{BUNDLED}vendor/fonts/noto-sans-2.004/NotoSans-Regular.ttf")
     assert served.read()[:4] == b"\x00\x01\x00\x00"
+
+
+def test_long_tables_repeat_their_header_on_every_page(merchant, english):
+    period = month_period(2026, 11, merchant.time_zone)
+    columns = [Column("n", "Row number", "int"), Column("amount", "Amount", "money")]
+    rows = [{"n": n, "amount": n * 100} for n in range(1, 151)]
+    report = Report(
+        variant="long",
+        title="Long",
+        merchant_name=merchant.display_name,
+        shops_label="All shops",
+        period=period,
+        test=False,
+        generated_at=period.start,
+        sections=[Section(currency="AMD", columns=columns, rows=rows)],
+    )
+    reader, _text_all = _text(render_pdf(report))
+    assert len(reader.pages) >= 3
+    for page in reader.pages:
+        assert "Row number" in page.extract_text()
+    assert "150.00" in reader.pages[-1].extract_text()
