@@ -64,6 +64,13 @@ def test_download_a_report_and_a_zip_of_several(
     page.wait_for_url("**/reports/")
     expect(page.locator("h1")).to_be_visible()
     expect(page.locator("input[name=month]")).to_have_value(month)
+    # The dram sign and Armenian names come from the shipped font, whatever the system has.
+    assert page.evaluate(
+        "document.fonts.ready.then(() => document.fonts.check('16px \"Inecopay Armenian\"', '֏'))"
+    )
+    assert page.evaluate(
+        "[...document.fonts].some(f => f.family.includes('Inecopay Armenian') && f.status === 'loaded')"
+    )
     page.screenshot(path=str(screenshot_dir / "reports-01-page-ru.png"), full_page=True)
 
     page.locator("select[name=shop]").select_option(label="Գրքեր")
