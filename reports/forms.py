@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -17,6 +17,7 @@ from .periods import Period, PeriodKind, month_period, year_period
 from .registry import Variant, get_variant, variants
 
 FIRST_YEAR = 2000
+MAX_RANGE_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _UNKNOWN = _("There is no such report or format: %(value)s.")
 
@@ -47,6 +48,13 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
     )
     year = forms.IntegerField(label=_("Year"), required=False)
+    # For variants over any dates (none of the page's own yet): both days included.
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     # One report from a format icon, or several from the check boxes as a ZIP.
     file = forms.ChoiceField(required=False, error_messages={"invalid_choice": _UNKNOWN})
     files = forms.MultipleChoiceField(required=False, error_messages={"invalid_choice": _UNKNOWN})
@@ -66,11 +74,12 @@ class ReportForm(forms.Form):
         self.fields["files"].choices = offered
         for name in ("shop", "year"):
             self.fields[name].widget.attrs["class"] = "form-select"
-        self.fields["month"].widget.attrs["class"] = "form-control"
+        for name in ("month", "date_from", "date_to"):
+            self.fields[name].widget.attrs["class"] = "form-control"
 
     def _post_clean(self) -> None:
         super()._post_clean()
-        for name in ("shop", "month", "year"):
+        for name in ("shop", "month", "year", "date_from", "date_to"):
             if name in self.errors:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
 
@@ -115,10 +124,35 @@ class ReportForm(forms.Form):
         data["chosen"] = chosen
         kinds = {variant.period_kind for variant, _fmt in chosen}
         if PeriodKind.MONTH in kinds and not data.get("month") and "month" not in self.errors:
-            self.add_error("month", _("Choose the month of the report by days."))
+            self.add_error("month", _("Choose the month."))
         if PeriodKind.YEAR in kinds and not data.get("year") and "year" not in self.errors:
-            self.add_error("year", _("Choose the year of the report by months."))
+            self.add_error("year", _("Choose the year."))
+        if PeriodKind.RANGE in kinds:
+            self._check_range(data)
         return data
+
+    def _check_range(self, data: dict) -> None:
+        first, last = data.get("date_from"), data.get("date_to")
+        if "date_from" in self.errors or "date_to" in self.errors:
+            return
+        if first is None or last is None:
+            self.add_error(
+                "date_from" if first is None else "date_to", _("Choose the first and last day.")
+            )
+        elif last < first:
+            self.add_error("date_to", _("The last day is before the first."))
+        elif first > self.today:
+            self.add_error("date_from", _("This period has not begun yet."))
+        elif (last - first).days + 1 > MAX_RANGE_DAYS:
+            self.add_error(
+                "date_to",
+                _("A period may be at most %(days)d days long.") % {"days": MAX_RANGE_DAYS},
+            )
+
+    @property
+    def kinds(self) -> set[str]:
+        """The period kinds the offered variants need pickers for."""
+        return {variant.period_kind.value for variant in variants()}
 
     def period_for(self, variant: Variant) -> Period:
         if variant.period_kind == PeriodKind.MONTH:
@@ -126,7 +160,8 @@ class ReportForm(forms.Form):
             return month_period(int(year), int(month), self.zone)
         if variant.period_kind == PeriodKind.YEAR:
             return year_period(self.cleaned_data["year"], self.zone)
-        raise ValueError(f"no period picker for {variant.period_kind}")
+        first, last = self.cleaned_data["date_from"], self.cleaned_data["date_to"]
+        return Period(PeriodKind.RANGE, first, last + timedelta(days=1), self.zone)
 
     def rows(self) -> list[dict]:
         """The variants with their format choices, for the template."""

@@ -133,7 +133,7 @@ def test_selected_files_arrive_as_one_zip(owner_client, november):
         (_query(file="by-days:pdf", month="2026-12"), "This month has not begun yet."),
         (_query(file="by-days:pdf", month="2026-13"), "Enter a month as YYYY-MM, e.g. 2026-11."),
         (_query(file="by-days:pdf", month="last"), "Enter a month as YYYY-MM, e.g. 2026-11."),
-        (_query(file="by-days:pdf", month=""), "Choose the month of the report by days."),
+        (_query(file="by-days:pdf", month=""), "Choose the month."),
         (_query(file="by-months:csv", year="2027"), "This year has not begun yet."),
         (_query(file="by-months:csv", year="1999"), "Choose a year from 2000 on."),
         (_query(file="by-months:csv", year="twenty"), "Enter a whole number."),
