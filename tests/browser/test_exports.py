@@ -100,3 +100,39 @@ def test_export_page_follows_the_job_to_its_download(
     assert [v for v in violations if "410" not in v] == []
     phone.close()
     context.close()
+
+
+def test_export_buttons_on_the_list_download_the_filtered_payments(
+    browser, live_server, screenshot_dir, http_cookies, owner, merchant, tmp_path
+):
+    shop = ShopFactory(merchant=merchant, name="Books", is_open=True)
+    make_payments(shop, 18)
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    violations: list[str] = []
+    watch_console(page, violations)
+    _sign_in(page, live_server.url, owner)
+    page.locator("form.language-switch button[value=en]").click()
+    page.wait_for_load_state()
+    page.goto(live_server.url + "/transactions/?mode=test&status=succeeded&status=declined")
+    buttons = page.locator("form.tx-export")
+    expect(buttons).to_be_visible()
+    page.screenshot(path=screenshot_dir / "export-buttons-en.png")
+    with page.expect_download() as info:
+        buttons.get_by_role("button", name="XLSX").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    ws = load_workbook(saved).active
+    statuses = {row[5] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert statuses == {"Paid", "Declined"}
+    assert ws.max_row - 1 == 4  # 18 payments cycle through 9 statuses: 2 of each
+
+    phone = browser.new_context(viewport=PHONE, locale="en-US")
+    phone.add_cookies(context.cookies())
+    phone_page = phone.new_page()
+    phone_page.goto(live_server.url + "/transactions/?mode=test")
+    phone_page.screenshot(path=screenshot_dir / "export-buttons-phone-en.png")
+    assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert violations == []
+    phone.close()
+    context.close()
