@@ -42,6 +42,9 @@ XLSX_ROWS = int(os.environ.get("BENCH_EXPORT_XLSX_ROWS", str(ROWS)))
 CSV_RATE_LIMIT = 150_000
 XLSX_RATIO_LIMIT = 0.80
 RSS_LIMIT_MB = 150
+# The issue's figures for this machine: a plain csv writer ~230 000 rows/s, the export
+# ≥ 150 000: a ratio that stays meaningful when other work slows the machine down.
+CSV_RATIO_LIMIT = 150_000 / 230_000
 Row = tuple[str, str, str, str]
 
 
@@ -190,6 +193,19 @@ def _peak_rss(database: str, merchant_id: int, fmt: str, rows: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _peak_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM starts afresh at exec; ru_maxrss would carry
+    over the peak of the process that started this one."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _rss_child(fmt: str, database: str, merchant_id: int, rows: int) -> None:
     from exports.selectors import payment_columns, payment_csv_chunks, payment_rows
     from inecopay.lib.tabular import Sheet, write_xlsx
@@ -198,7 +214,7 @@ def _rss_child(fmt: str, database: str, merchant_id: int, rows: int) -> None:
     connection.settings_dict["NAME"] = database
     filters = _filters(merchant_id)
     payments = filtered_payments(filters)[:rows]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _peak_mb()
     start = time.perf_counter()
     with tempfile.TemporaryFile() as scratch:
         if fmt == "csv":
@@ -209,7 +225,7 @@ def _rss_child(fmt: str, database: str, merchant_id: int, rows: int) -> None:
             write_xlsx(scratch, [Sheet("Payments", payment_columns(filters.zone), source)])
         size = scratch.tell()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     print(json.dumps({"before_mb": before, "peak_mb": peak, "seconds": seconds, "bytes": size}))
 
 
@@ -224,6 +240,8 @@ def run() -> list[Row]:
 
     if connection.vendor != "postgresql":
         return [("transactions export", "skipped", "needs PostgreSQL (DATABASE_URL)", "")]
+    # A database of its own, so that a test run on the same server is not in the way.
+    connection.settings_dict["TEST"]["NAME"] = f"bench_exports_{connection.settings_dict['NAME']}"
     setup_test_environment()
     old_config = setup_databases(verbosity=0, interactive=False)
     rows: list[Row] = []
@@ -250,15 +268,38 @@ def run() -> list[Row]:
                 "ok" if rate >= CSV_RATE_LIMIT else "FAIL",
             )
         )
+        database = connection.settings_dict["NAME"]
+        connection.close()  # the children connect on their own
+        for fmt, count in (("csv", ROWS), ("xlsx", min(XLSX_ROWS, ROWS))):
+            result = _peak_rss(database, merchant_id, fmt, count)
+            rows.append(
+                (
+                    f"peak RSS, {fmt.upper()} export of {count:,} rows "
+                    f"({result['seconds']:.1f} s, {result['bytes'] / 1e6:.0f} MB file; "
+                    f"{result['before_mb']:.0f} MB before)",
+                    f"{result['peak_mb']:.0f} MB",
+                    f"< {RSS_LIMIT_MB} MB",
+                    "ok" if result["peak_mb"] < RSS_LIMIT_MB else "FAIL",
+                )
+            )
         sample = _sample(merchant_id)
         raw = _best(lambda: _raw_csv(sample))
         ours = _best(lambda: _our_csv(sample))
+        raw_rate = len(sample) / raw
         rows.append(
             (
                 f"plain csv.writer, {len(sample):,} rows in memory",
                 _rate(len(sample), raw),
                 "reference",
                 "",
+            )
+        )
+        rows.append(
+            (
+                "CSV end to end ÷ plain csv.writer",
+                f"{rate / raw_rate:.0%}",
+                f"≥ {CSV_RATIO_LIMIT:.0%} (150 000 of 230 000)",
+                "ok" if rate / raw_rate >= CSV_RATIO_LIMIT else "FAIL",
             )
         )
         rows.append(
@@ -289,20 +330,6 @@ def run() -> list[Row]:
                 "ok" if ratio >= XLSX_RATIO_LIMIT else "FAIL",
             )
         )
-        database = connection.settings_dict["NAME"]
-        connection.close()
-        for fmt, count in (("csv", ROWS), ("xlsx", min(XLSX_ROWS, ROWS))):
-            result = _peak_rss(database, merchant_id, fmt, count)
-            rows.append(
-                (
-                    f"peak RSS, {fmt.upper()} export of {count:,} rows "
-                    f"({result['seconds']:.1f} s, {result['bytes'] / 1e6:.0f} MB file; "
-                    f"{result['before_mb']:.0f} MB before)",
-                    f"{result['peak_mb']:.0f} MB",
-                    f"< {RSS_LIMIT_MB} MB",
-                    "ok" if result["peak_mb"] < RSS_LIMIT_MB else "FAIL",
-                )
-            )
     finally:
         teardown_databases(old_config, verbosity=0)
         teardown_test_environment()
