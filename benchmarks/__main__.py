@@ -83,3 +83,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    __import__("benchmarks.exports", fromlist=["main"]).main()

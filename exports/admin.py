@@ -20,3 +20,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # The sweep deletes files past their week; a deleted row would leave its file behind.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,17 +14,17 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     F,
     Func,
-    Q,
     QuerySet,
     TextField,
     Value,
     When,
 )
-from django.db.models.functions import Concat, NullIf, Replace
+from django.db.models.functions import Concat, NullIf
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -172,10 +172,28 @@ class _LocalText(Func):
 
 
 class _MoneyText(Func):
-    """Minor units as major-unit text with two decimals (every currency handled has two)."""
+    """Minor units as major-unit text with two decimals (every currency handled has two),
+    in integer arithmetic: amounts are never negative (the table's constraints)."""
 
-    template = "((%(expressions)s)::numeric / 100)::numeric(20, 2)::text"
     output_field = TextField()
+
+    def __init__(self, expression, decimal: str) -> None:
+        if decimal not in (".", ","):
+            raise ValueError(decimal)
+        super().__init__(expression)
+        self.template = (
+            "(%(expressions)s / 100)::text || '"
+            + decimal
+            + "' || lpad(mod(%(expressions)s, 100)::text, 2, '0')"
+        )
+
+
+class _FormulaStart(Func):
+    """Whether text begins like a formula: the SQL twin of tabular.FORMULA_STARTS."""
+
+    template = "left(%(expressions)s, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+    output_field = BooleanField()
+    conditional = True
 
 
 def _safe(field: str) -> Case:
@@ -183,7 +201,7 @@ def _safe(field: str) -> Case:
     # nothing, as Python's writer does.
     return Case(
         When(
-            Q(**{f"{field}__regex": "^[-=+@\t\r]"}),
+            _FormulaStart(F(field)),
             then=Concat(Value("'"), F(field), output_field=TextField()),
         ),
         default=NullIf(F(field), Value(""), output_field=TextField()),
@@ -200,10 +218,7 @@ def _label(field: str, labels: dict) -> Case:
 
 
 def _money(field: str, decimal: str) -> Func:
-    text = _MoneyText(F(field))
-    if decimal == ".":
-        return text
-    return Replace(text, Value("."), Value(decimal), output_field=TextField())
+    return _MoneyText(F(field), decimal)
 
 
 def copy_sql(payments: QuerySet, zone: ZoneInfo, *, delimiter: str = ";") -> str:

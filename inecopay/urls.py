@@ -17,6 +17,7 @@ urlpatterns = [
     path("integration/", include("integration.urls")),
     path("documents/", include("documents.urls")),
     path("exports/", include("exports.urls")),
+    path("transactions/", include("transactions.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", api_urls()),
     path("api/v1/<path:rest>", api_not_found),

@@ -134,6 +134,13 @@ class Payment(models.Model):
             # The list's search box: an exact order number or card's last four digits.
             models.Index(fields=["merchant", "test", "order_id"], name="payment_merchant_order"),
             models.Index(fields=["merchant", "test", "card_last4"], name="payment_merchant_last4"),
+            # The list filtered by one status (a rare one, say chargebacks, would otherwise
+            # walk the merchant's whole history), and the amount range's live count.
+            models.Index(
+                fields=["merchant", "test", "status", "-created_at", "-id"],
+                name="payment_merchant_status",
+            ),
+            models.Index(fields=["merchant", "test", "amount"], name="payment_merchant_amount"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -36,10 +36,10 @@
     if (rows && state.rows_total !== null) {
       rows.textContent = rowsText(state.rows_done, state.rows_total);
     }
-    if (label) {
-      label.textContent = state.status_label;
-    }
     if (state.status === "done" && state.download_url) {
+      if (label) {
+        label.textContent = card.getAttribute("data-done-text") || state.status_label;
+      }
       if (ready) {
         ready.hidden = false;
       }

@@ -176,3 +176,13 @@ def test_copy_csv_equals_the_python_writer(merchant, payments, english):
 
     assert parse(copied)[1:] == parse(python)
     assert len(parse(python)) == 23
+
+
+def test_the_list_page_carries_its_filters_into_the_export_form(owner_client, payments):
+    page = owner_client.get("/transactions/?mode=test&status=succeeded&status=nope")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'action="/exports/payments/"' in html
+    # The cleaned filters: the unknown status is not carried along.
+    assert 'name="filters" value="mode=test&amp;status=succeeded"' in html
+    assert 'name="format" value="csv"' in html and 'name="format" value="xlsx"' in html
