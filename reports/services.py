@@ -114,18 +114,27 @@ def render_xlsx(report: Report) -> bytes:
         ],
         rows=about_rows(report),
     )
+    if any(s.totals is not None and s.columns[0].kind != "text" for s in report.sections):
+        about.rows = [
+            *about.rows,
+            (_("Totals"), _("The last row of each currency's sheet, in bold.")),
+        ]
     sheets = [about]
     for section in report.sections:
         columns = [Column(c.key, str(c.title), c.kind, c.width) for c in section.columns]
-        # The totals row's label sits in the first column: a date cell that holds text.
         rows = [_values(section, row) for row in section.rows]
+        totals = _totals(section)
+        if totals is not None and columns[0].kind != "text":
+            # A date column holds only dates: the totals row stays unlabelled there, bold,
+            # and the report sheet says what it is.
+            totals[0] = None
         sheets.append(
             Sheet(
                 title=section.currency,
                 columns=columns,
                 rows=rows,
                 currency=section.currency,
-                totals=_totals(section),
+                totals=totals,
             )
         )
     buffer = io.BytesIO()
