@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 # Each a module here; in the order they run.
-BENCHMARKS = ["pages", "payments_api", "transactions_list", "settlements"]
+BENCHMARKS = ["pages", "payments_api", "transactions_list", "exports", "settlements"]
 
 
 def main(names: list[str]) -> int:

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "payments",
     "reports",
     "settlements",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.decline_stale_processing",
         "schedule": 60.0,
     },
+    # Deletes the files of exports past their week; restarts exports whose worker died.
+    "exports-sweep": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from documents.models import DocumentEvent, DocumentVersion
+from exports.models import ExportJob
 from merchants import services
 from merchants.models import (
     ContactConfirmation,
@@ -40,7 +41,14 @@ from transactions.services import payment_create, payment_simulate, payment_tran
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-READ_ONLY = {ContactConfirmation, TariffAcceptance, Invitation, UserSession, Authenticator}
+READ_ONLY = {
+    ContactConfirmation,
+    TariffAcceptance,
+    Invitation,
+    UserSession,
+    Authenticator,
+    ExportJob,
+}
 # Payments, webhook deliveries and document decisions are written only by their services.
 NO_ADD = READ_ONLY | {
     Merchant,
@@ -94,6 +102,7 @@ def data(staff):
     UserSession.objects.create(
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )
+    ExportJob.objects.create(merchant=merchant, user=owner.user, format="csv", params="mode=live")
     return merchant
 
 
