@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from inecopay.lib.money import MINOR_UNITS, Currency
 
 from .periods import Period, PeriodKind
+from .registry import get_variant
 from .tables import Column, Report, Section
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,8 @@ def _section_context(section: Section) -> dict:
     except ValueError:
         currency_name = ""
     return {
+        "title": section.title,
+        "empty": section.empty,
         "currency": section.currency,
         "currency_name": currency_name,
         "sign": CURRENCY_SIGNS.get(section.currency, ""),
@@ -211,8 +214,9 @@ def render_pdf(report: Report) -> bytes:
     """The report as an A4 PDF in the active language."""
     label = period_label(report.period)
     header = f"{report.merchant_name} · {report.title} · {label}"
+    variant = get_variant(report.variant)
     html = render_to_string(
-        "reports/pdf/report.html",
+        variant.pdf_template if variant else "reports/pdf/report.html",
         {
             "report": report,
             "bundled": BUNDLED,

@@ -43,6 +43,8 @@ class Variant:
     period_kind: PeriodKind
     formats: tuple[str, ...]
     build: Callable[[ReportRequest], list[Section]]
+    # The PDF layout; the statement has a formal one of its own.
+    pdf_template: str = "reports/pdf/report.html"
 
 
 _VARIANTS: dict[str, Variant] = {}

@@ -21,7 +21,7 @@ from inecopay.lib.tabular import Column, Sheet, iter_csv, write_xlsx
 from merchants.models import Merchant
 from shops.models import Shop
 
-from . import variants  # noqa: F401  (registers «По дням» and «По месяцам»)
+from . import statement, variants  # noqa: F401  (they register the variants)
 from .pdf import period_label, render_pdf
 from .periods import Period
 from .registry import ReportRequest, Variant
@@ -62,6 +62,7 @@ def report_build(
         test=request.test,
         generated_at=now.astimezone(ZoneInfo(request.period.zone)),
         sections=variant.build(request),
+        merchant=request.merchant,
     )
 
 
@@ -104,6 +105,18 @@ def _text_first(columns: list[Column]) -> list[Column]:
     return [Column(first.key, str(first.title), "text", first.width), *columns[1:]]
 
 
+def _sheet_title(section: Section, sheets: list[Sheet]) -> str:
+    """The currency, or the section's own title when it has one; never twice the same."""
+    title = str(section.title) if section.title else section.currency
+    title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+    taken = {sheet.title for sheet in sheets}
+    candidate, n = title, 2
+    while candidate in taken:
+        candidate = f"{title[:28]} {n}"
+        n += 1
+    return candidate
+
+
 def render_xlsx(report: Report) -> bytes:
     """A sheet stating the report, then a sheet per currency with typed cells and totals."""
     about = Sheet(
@@ -130,7 +143,7 @@ def render_xlsx(report: Report) -> bytes:
             totals[0] = None
         sheets.append(
             Sheet(
-                title=section.currency,
+                title=_sheet_title(section, sheets),
                 columns=columns,
                 rows=rows,
                 currency=section.currency,

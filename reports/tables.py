@@ -27,6 +27,8 @@ class Section:
     rows: list[dict[str, Any]]
     totals: dict[str, Any] | None = None
     chart_key: str | None = None
+    # A heading of its own, when a currency has more than one table (the statement).
+    title: str | Promise | None = None
     # Nothing happened in the period (the rows are there, as zeros).
     empty: bool = False
 
@@ -41,6 +43,8 @@ class Report:
     test: bool
     generated_at: datetime
     sections: list[Section] = field(default_factory=list)
+    # The merchant itself, for layouts that name both parties (the statement).
+    merchant: Any = None
 
     @property
     def empty(self) -> bool:

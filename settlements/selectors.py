@@ -251,3 +251,24 @@ def line_payments(
             day__lte=last,
         ).values("payment_id"),
     ).order_by("-created_at", "-id")
+
+
+def settlements_in_period(
+    *, merchant: Merchant, currency: str, first: date, last: date
+) -> QuerySet[Settlement]:
+    """The settled days of [first, last], oldest first."""
+    return (
+        Settlement.objects.closed()
+        .filter(merchant=merchant, currency=currency, day__gte=first, day__lte=last)
+        .order_by("day")
+    )
+
+
+def ledger_currencies(merchant: Merchant) -> list[str]:
+    """The currencies the merchant has money movements in."""
+    return sorted(
+        Settlement.objects.filter(merchant=merchant)
+        .order_by()
+        .values_list("currency", flat=True)
+        .distinct()
+    )
