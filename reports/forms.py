@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from merchants.models import Membership
 from shops.selectors import shops_for_member
@@ -50,10 +51,14 @@ class ReportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), required=False)
     # For variants over any dates (none of the page's own yet): both days included.
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     # One report from a format icon, or several from the check boxes as a ZIP.
     file = forms.ChoiceField(required=False, error_messages={"invalid_choice": _UNKNOWN})

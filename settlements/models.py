@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inecopay.lib.money import Currency
 from merchants.models import Merchant
@@ -57,9 +58,9 @@ class Payout(models.Model):
     """A bank transfer of settled money to the merchant."""
 
     class Status(models.TextChoices):
-        DUE = "due", _("Due")
-        PAID = "paid", _("Paid")
-        REJECTED = "rejected", _("Rejected")
+        DUE = "due", pgettext_lazy("payout", "Due")
+        PAID = "paid", pgettext_lazy("payout", "Paid")
+        REJECTED = "rejected", pgettext_lazy("payout", "Rejected")
 
     public_id = models.UUIDField(_("payout ID"), default=uuid.uuid4, unique=True, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payouts")
