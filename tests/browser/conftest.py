@@ -41,6 +41,14 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture
+def http_cookies(settings):
+    """The live server speaks plain HTTP; production keeps its cookies Secure."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
+
+
+@pytest.fixture
 def csp_violations():
     """Collects console messages that report a Content-Security-Policy violation."""
     return []

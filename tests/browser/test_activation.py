@@ -25,14 +25,6 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
-def http_cookies(settings):
-    # The live server speaks plain HTTP; production keeps cookies Secure.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
-@pytest.fixture
 def tariff(db) -> Tariff:
     current = Tariff.objects.current()
     if current is not None:

@@ -21,13 +21,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
-@pytest.fixture
 def trading(merchant):
     live = ShopFactory(merchant=merchant, name="Books", is_open=True, live_mode=True)
     test = ShopFactory(merchant=merchant, name="Toys", is_open=True)

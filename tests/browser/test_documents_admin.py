@@ -28,14 +28,6 @@ DESKTOP = {"width": 1440, "height": 1000}
 
 
 @pytest.fixture
-def http_cookies(settings):
-    # The live server speaks plain HTTP; production keeps cookies Secure.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
-@pytest.fixture
 def reviewer(db):
     user = UserFactory(is_staff=True, first_name="Lilit", last_name="Reviewer", language="en")
     user.user_permissions.add(Permission.objects.get(codename="review_document"))

@@ -26,14 +26,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def http_cookies(settings):
-    # The live server speaks plain HTTP; production keeps cookies Secure.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
-@pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -26,13 +26,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
 def _sign_in(page, base: str, owner) -> None:
     page.goto(base + "/accounts/login/")
     page.locator("input[name=login]").fill(owner.email)

@@ -16,14 +16,6 @@ pytestmark = [
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture
-def http_cookies(settings):
-    # The live server speaks plain HTTP; production keeps cookies Secure.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_landing_connect_leads_to_signup(
     browser, live_server, screenshot_dir, viewport, http_cookies

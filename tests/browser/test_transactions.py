@@ -24,13 +24,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
 def _history(merchant):
     books = ShopFactory(merchant=merchant, name="Books", is_open=True)
     music = ShopFactory(merchant=merchant, name="Music", is_open=True)

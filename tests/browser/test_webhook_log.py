@@ -23,13 +23,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.LANGUAGE_COOKIE_SECURE = False
-
-
 def test_send_a_test_webhook_see_attempts_and_resend(
     browser, live_server, screenshot_dir, http_cookies, settings, owner, merchant
 ):
