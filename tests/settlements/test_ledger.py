@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 
 from merchants.models import TariffRate
 from settlements.ledger import commission_for
@@ -106,4 +105,3 @@ def test_the_ledger_day_is_the_merchants_local_day(live_shop):
     late = datetime(2026, 11, 3, 20, 30, tzinfo=UTC)  # 00:30 on the 4th in Yerevan
     payment = paid(live_shop, late)
     assert {day for _, _, day in _entries(payment)} == {datetime(2026, 11, 4).date()}
-    assert timezone.is_aware(late)
