@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "reports",
     "settlements",
     "exports",
+    "subscriptions",
 ]
 
 MIDDLEWARE = [
