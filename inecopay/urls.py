@@ -18,6 +18,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("exports/", include("exports.urls")),
     path("transactions/", include("transactions.urls")),
+    path("reports/subscriptions/", include("subscriptions.urls")),
     path("reports/", include("reports.urls")),
     path("reconciliation/", include("settlements.urls")),
     path("api/v1/", api_urls()),
