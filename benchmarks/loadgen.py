@@ -162,3 +162,86 @@ def sequential_ms(*, port: int, make: Callable[[int], bytes], count: int) -> lis
         return timings
 
     return asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------
+# Open loop: arrivals at a fixed rate, whatever the answers' speed
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Flow:
+    """A kind of visitor: `weight` of every arrivals' share, each sending `steps(n)` (the
+    requests and the statuses each must answer) one after another on one connection."""
+
+    name: str
+    weight: int
+    steps: Callable[[int], list[tuple[bytes, Callable[[int], bool]]]]
+    target_p99_ms: float
+
+
+def open_loop(
+    *, port: int, flows: list[Flow], rate: float, seconds: float, warmup: float
+) -> dict[str, Result]:
+    """Visitors arriving at `rate` per second for `warmup` + `seconds`, each on an idle
+    keep-alive connection (a new one when none is idle). A request's latency runs from
+    when it was due, so a server that falls behind shows it (no coordinated omission).
+    Requests still unanswered 10 s after the end count as errors."""
+    results = {flow.name: Result(name=flow.name, seconds=seconds) for flow in flows}
+    cycle = [flow for flow in flows for _n in range(flow.weight)]
+
+    async def visit(flow: Flow, n: int, due: float, measured: bool, idle: list) -> None:
+        result = results[flow.name]
+        started = due
+        writer = None
+        try:
+            if idle:
+                reader, writer = idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            for payload, ok in flow.steps(n):
+                writer.write(payload)
+                status = await _read_response(reader)
+                elapsed = (time.perf_counter() - started) * 1000
+                if measured:
+                    result.sent += 1
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+                    if ok(status):
+                        result.latencies_ms.append(elapsed)
+                    else:
+                        result.errors += 1
+                started = time.perf_counter()
+        except (OSError, asyncio.IncompleteReadError):
+            if measured:
+                result.errors += 1
+            if writer is not None:
+                writer.close()
+            return
+        idle.append((reader, writer))
+
+    async def main() -> None:
+        idle: list = []
+        tasks = []
+        begin = time.perf_counter() + 0.1
+        total = int(rate * (warmup + seconds))
+        for n in range(total):
+            due = begin + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            flow = cycle[n % len(cycle)]
+            tasks.append(asyncio.ensure_future(visit(flow, n, due, n >= rate * warmup, idle)))
+        done, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()
+        late = len(pending)
+        if late:
+            # Unanswered: an error of whichever flow; spread them as they were sent.
+            for flow in flows:
+                results[flow.name].errors += late * flow.weight // len(cycle) or 1
+        for _reader, writer in idle:
+            writer.close()
+
+    asyncio.run(main())
+    return results

@@ -17,17 +17,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from . import loadgen
+from . import loadgen, server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
@@ -43,60 +38,10 @@ TARGET_P99_MS = 50.0
 TARGET_FORM_MS = 20.0
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url
-
-
-def _database_url(name: str) -> str:
-    parts = urlsplit(_server_url())
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
-        # A DROP DATABASE can wait on the whole server (another session's backend that
-        # does not answer the barrier): give up rather than hang the benchmark.
-        connection.execute("SET statement_timeout = '60s'")
-        connection.execute(sql)
-
-
-def _drop(*, strict: bool) -> None:
-    import psycopg
-
-    try:
-        _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    except psycopg.errors.QueryCanceled:
-        if strict:
-            raise SystemExit(f"could not drop the old {DATABASE}: set BENCH_DATABASE") from None
-        print(f"note: {DATABASE} could not be dropped in time; the next run drops it")
-
-
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-            "DATABASE_URL": _database_url(DATABASE),
-            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123456789abcdef",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_COOKIES": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-            # The per-key limit (100/s by default) is still counted on every request,
-            # but set out of reach: the benchmark measures the work, not the refusal.
-            "API_RATE_LIMIT": "1000000/s",
-            "VAR_DIR": str(BASE_DIR / "var" / "bench"),
-        }
-    )
-    return env
+    # The per-key limit (100/s by default) is still counted on every request, but set out
+    # of reach: the benchmark measures the work, not the refusal.
+    return server.bench_env(DATABASE, API_RATE_LIMIT="1000000/s")
 
 
 def _seed() -> None:
@@ -137,38 +82,6 @@ def _seed() -> None:
     print(json.dumps({"key": key, "form_token": payment.form_token}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("gunicorn stopped before answering")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=2):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer in time")
-
-
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """utime + stime of each process, from /proc (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return seconds
-
-
 def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
     """The gunicorn workers and the PostgreSQL backends serving the bench database."""
     import psycopg
@@ -180,7 +93,7 @@ def _server_pids(gunicorn_pid: int) -> tuple[list[int], list[int]]:
                 workers.append(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
             continue
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as connection:
+    with psycopg.connect(server.database_url("postgres"), autocommit=True) as connection:
         backends = [
             row[0]
             for row in connection.execute(
@@ -196,8 +109,7 @@ def _ok(expected: int):
 
 def main() -> None:
     env = _env()
-    _drop(strict=True)
-    _admin(f'CREATE DATABASE "{DATABASE}"')
+    server.create(DATABASE)
     gunicorn = None
     try:
         seeded = subprocess.run(  # noqa: S603
@@ -209,31 +121,7 @@ def main() -> None:
             text=True,
         )
         secrets = json.loads(seeded.stdout.strip().splitlines()[-1])
-        port = _free_port()
-        gunicorn = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "inecopay.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(THREADS),
-                "--keep-alive",
-                "75",
-                "--log-level",
-                "warning",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            start_new_session=True,
-        )
-        _wait_ready(port, gunicorn)
+        gunicorn, port = server.start_gunicorn(env, workers=WORKERS, threads=THREADS)
         rows = _measure(port, secrets, gunicorn.pid)
         form = loadgen.sequential_ms(
             port=port,
@@ -243,10 +131,8 @@ def main() -> None:
             count=FORM_ROUNDS,
         )
     finally:
-        if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
-        _drop(strict=False)
+        server.stop_gunicorn(gunicorn)
+        server.drop(DATABASE, strict=False)
     _report(rows, form)
 
 
@@ -281,7 +167,7 @@ def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[load
     ]
     results = []
     for name, make, status in scenarios:
-        before = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+        before = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
         result = loadgen.run(
             name,
             port=port,
@@ -291,7 +177,7 @@ def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[load
             seconds=SECONDS,
             warmup=WARMUP,
         )
-        after = [_cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+        after = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
         result.web_cpu, result.db_cpu = (
             sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
             for then, now in zip(before, after, strict=True)
