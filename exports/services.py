@@ -79,7 +79,7 @@ def export_job_create(*, filters: PaymentFilters, user: User, fmt: str) -> Expor
         params=frozen_params(filters),
         file_name=export_file_name(filters=filters, fmt=fmt),
     )
-    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    transaction.on_commit(lambda: run_export_job.delay(job.pk), robust=True)
     return job
 
 

@@ -26,6 +26,10 @@ def check_broker() -> str:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            # A Redis channel may come from a pool without touching the server: ask it.
+            client = getattr(conn.default_channel, "client", None)
+            if client is not None:
+                client.ping()
     except Exception as exc:  # kombu raises transport-specific errors
         return f"down: {exc.__class__.__name__}"
     return "ok"

@@ -195,9 +195,11 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down: reads miss and writes are dropped, so pages keep answering.
+            "BACKEND": "inecopay.lib.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "inecopay",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -218,6 +220,16 @@ else:
         }
     }
 
+# Queueing a task while the broker is down gives up within about 3 s instead of hanging
+# the request; every queued piece of work also has a row in the database that a beat
+# sweep picks up (webhook deliveries, exports, report sendings).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -13,6 +13,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 
+from inecopay.lib.cache import OUTAGE, warn_outage
+
 
 def _incr(name: str, timeout: int) -> int:
     """Add one to a counter that lives `timeout` seconds; its new value."""
@@ -20,10 +22,14 @@ def _incr(name: str, timeout: int) -> int:
     if isinstance(backend, RedisCache):
         # One round trip on every API request instead of three (add, exists, incr).
         key = backend.make_and_validate_key(name)
-        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
-        pipeline.incr(key)
-        pipeline.expire(key, timeout)
-        count, _expiry_set = pipeline.execute()
+        try:
+            pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+            pipeline.incr(key)
+            pipeline.expire(key, timeout)
+            count, _expiry_set = pipeline.execute()
+        except OUTAGE as exc:  # Redis down: the budget is not enforced until it returns
+            warn_outage(exc)
+            return 1
         return count
     cache.add(name, 0, timeout=timeout)
     try:

@@ -411,4 +411,4 @@ def on_merchant_saved(sender, instance: Merchant, created: bool, **kwargs) -> No
     from .tasks import rebuild_daily_totals
 
     merchant_id = instance.pk
-    transaction.on_commit(lambda: rebuild_daily_totals.delay(merchant_id))
+    transaction.on_commit(lambda: rebuild_daily_totals.delay(merchant_id), robust=True)
