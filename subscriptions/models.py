@@ -86,9 +86,7 @@ class ReportSubscription(models.Model):
     )
     paused_reason = models.CharField(_("why paused"), max_length=255, blank=True)
     confirm_token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
-    unsubscribe_token = models.CharField(
-        max_length=64, unique=True, default=_token, editable=False
-    )
+    unsubscribe_token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     # Periodic: the next period's first local day after it (its `after`) and when that
