@@ -35,6 +35,7 @@ class SubscriptionForm(forms.Form):
         },
     )
     frequency = forms.ChoiceField(
+        # Translators: the choice of a subscription's frequency.
         label=_("How often"),
         choices=Frequency.choices,
         initial=Frequency.DAILY,
@@ -45,6 +46,7 @@ class SubscriptionForm(forms.Form):
         },
     )
     send_time = forms.TimeField(
+        # Translators: the time of day the daily, weekly and monthly emails go out.
         label=_("Send at"),
         required=False,
         initial=DEFAULT_SEND_TIME,
