@@ -5,6 +5,8 @@ from payments.api import api_not_found, api_urls
 
 from . import views
 
+handler500 = "inecopay.errors.server_error"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),

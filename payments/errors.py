@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from inecopay.errors import RETRY_AFTER, database_unavailable
 from transactions.services import PaymentStateError, PaymentValidationError
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,18 @@ def handle_payment_state(request: HttpRequest, exc: PaymentStateError) -> HttpRe
 
 def handle_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s %s", request.method, request.path)
+    if database_unavailable(exc):
+        # The transaction was rolled back with the connection: nothing was written, and
+        # the same request (with the same Idempotency-Key) may be sent again.
+        return error_response(
+            ApiError(
+                503,
+                "api_error",
+                "service_unavailable",
+                _("The service is briefly unavailable; nothing was saved. Retry shortly."),
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
+        )
     return error_response(
         ApiError(500, "api_error", "internal_error", _("Something went wrong on our side."))
     )
