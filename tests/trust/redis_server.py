@@ -3,6 +3,7 @@ start again: a real outage, which the shared Redis of the suite never suffers.""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -53,3 +54,38 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@contextlib.contextmanager
+def celery_and_cache_on(url: str, settings):
+    """Point the Celery app (broker, result backend) and the cache at `url` for the block.
+
+    broker_read_url and broker_write_url keep their own values once read, so all are set;
+    the app's pool, producer pool and backend handles are dropped so the next use takes
+    the URL now configured (kombu keeps a pool per URL)."""
+    from inecopay.celery import app
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "inecopay.lib.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    names = ("broker_url", "broker_read_url", "broker_write_url", "result_backend")
+    saved = {name: app.conf[name] for name in names}
+
+    def reset() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+        app._local.__dict__.pop("backend", None)
+
+    for name in names:
+        app.conf[name] = url
+    reset()
+    try:
+        yield app
+    finally:
+        for name, value in saved.items():
+            app.conf[name] = value
+        reset()

@@ -21,42 +21,19 @@ from shops.services import api_key_create
 from tests.factories import ShopFactory
 from tests.payments.test_webhooks import Receiver
 
-from .redis_server import PrivateRedis
+from .redis_server import PrivateRedis, celery_and_cache_on
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
 
 @pytest.fixture
 def redis_server(settings):
-    """The cache and the broker on a private Redis; the app's pools reset around it."""
+    """The cache and the broker on a private Redis that the test may stop."""
     server = PrivateRedis()
     server.start()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "inecopay.lib.cache.ResilientRedisCache",
-            "LOCATION": server.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    # broker_read_url and broker_write_url keep their own values once read: set all.
-    names = ("broker_url", "broker_read_url", "broker_write_url", "result_backend")
-    saved = {name: app.conf[name] for name in names}
-
-    def _reset_pools() -> None:
-        # Pools are kept per broker URL; the app's own handles are dropped so the next
-        # publish takes the pool of the URL now configured.
-        app._pool = None
-        app.amqp._producer_pool = None
-        app._local.__dict__.pop("backend", None)
-
-    for name in names:
-        app.conf[name] = server.url
-    _reset_pools()
-    yield server
+    with celery_and_cache_on(server.url, settings):
+        yield server
     server.stop()
-    for name, value in saved.items():
-        app.conf[name] = value
-    _reset_pools()
 
 
 def _api(key: str) -> dict[str, str]:
