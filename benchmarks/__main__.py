@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 
 # Each a module here; in the order they run.
-BENCHMARKS = ["pages", "payments_api", "transactions_list", "exports", "settlements", "load"]
+BENCHMARKS = [
+    "pages",
+    "payments_api",
+    "transactions_list",
+    "exports",
+    "settlements",
+    "subscriptions",
+    "load",
+]
 
 
 def main(names: list[str]) -> int:

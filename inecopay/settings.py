@@ -264,6 +264,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Deletes the files of exports past their week; restarts exports whose worker died.
     "exports-sweep": {"task": "exports.tasks.sweep_exports", "schedule": 300.0},
+    # Queues due report subscriptions (periods in the merchants' zones, DST-safe), the
+    # minutes of «on each payment» ones, due retries and runs whose worker died.
+    "subscriptions-sweep": {
+        "task": "subscriptions.tasks.sweep_report_subscriptions",
+        "schedule": 60.0,
+    },
+    "subscriptions-purge-files": {
+        "task": "subscriptions.tasks.purge_report_files",
+        "schedule": 3600.0,
+    },
 }
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ period), so no period is ever sent twice.
 from __future__ import annotations
 
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -155,6 +155,14 @@ class ReportRun(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The merchant's zone when the run was queued: the local days of its period.
+    time_zone = models.CharField(max_length=64, blank=True)
+    # Set just before the message goes to the mail server: a run found in rendering with
+    # this set died while sending and may have been delivered, so it is never sent again.
+    sending_at = models.DateTimeField(null=True, blank=True)
+    # When a task message for the run was last queued; a run whose message was lost is
+    # queued again by the sweeper after a while.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("report sending")
@@ -169,3 +177,73 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} {self.period_start:%Y-%m-%d %H:%M} {self.status}"
+
+
+# A report too large to attach is downloadable through its email's link this long.
+DOWNLOAD_LIFETIME = timedelta(days=7)
+
+
+def private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class RenderedReport(models.Model):
+    """One report file, rendered once and attached to every sending that asks for it.
+
+    Keyed by a hash of what makes the file: merchant, shops, variant, period, format, test
+    and language. Ten thousand subscriptions to the same report make one file.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    variant = models.CharField(max_length=32)
+    format = models.CharField(max_length=8)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    test = models.BooleanField(default=False)
+    language = models.CharField(max_length=8)
+    file = models.FileField(storage=private_storage, max_length=255, blank=True)
+    filename = models.CharField(max_length=120, blank=True)
+    mimetype = models.CharField(max_length=100, blank=True)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set once the purge has deleted the file after DOWNLOAD_LIFETIME.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rendered report")
+        verbose_name_plural = _("rendered reports")
+        indexes = [models.Index(fields=["created_at"], name="rendered_report_created")]
+
+    def __str__(self) -> str:
+        return self.filename or self.key
+
+
+def _download_expires_at():
+    return timezone.now() + DOWNLOAD_LIFETIME
+
+
+class ReportDownload(models.Model):
+    """The public, expiring link to one file of a sending that was too large to attach."""
+
+    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="downloads")
+    report = models.ForeignKey(RenderedReport, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(default=_download_expires_at)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report download")
+        verbose_name_plural = _("report downloads")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "report"], name="report_download_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.report_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at or not self.report.file
