@@ -6,14 +6,16 @@ on; the runs' tasks are queued on commit. A periodic subscription that missed pe
 while no worker ran catches up at most the last CATCH_UP_PERIODS of them; an «on each
 payment» one covers at most the last EACH_PAYMENT_CATCH_UP in one email.
 
-Sending a run is at most once. A worker claims the run under its row lock (queued →
-rendering, with claimed_at), renders or reuses the files, then stamps sending_at and only
-then hands the message to the mail server, and marks the run sent. A second sweep, a
-duplicate message or a second worker finds the run claimed or sent and does nothing. A
-worker that died before sending_at (a stale claim) is taken over and the run is sent; one
-that died after it may or may not have delivered the email, and the run is marked failed
-rather than risk a second copy (a member can send it again by hand). A mail server that
-refuses the message is a known non-delivery: the run is retried after BACKOFF.
+Sending a run is exactly once in all but one instant. A worker claims the run under its
+row lock (queued → rendering, with claimed_at), renders or reuses the files, stamps
+sending_at, hands the message to the mail server and marks the run sent. A second sweep,
+a duplicate message or a second worker finds the run claimed or sent and does nothing. A
+worker that died (a claim older than STALE_AFTER) is taken over and the run is sent: a
+mail server accepts a message only with its final answer to the message's data, so a
+worker that died during the conversation delivered nothing. Only a death between that
+answer and marking the run sent gives a second copy, and it carries the same Message-ID,
+which mail systems use to drop duplicates. A mail server that refuses the message is a
+known non-delivery: the run is retried after BACKOFF.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 from collections import deque
 from datetime import datetime, timedelta
 from functools import partial
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -241,12 +244,7 @@ def _claim(run_id: int, now: datetime) -> ReportRun | None:
             if run.claimed_at is not None and run.claimed_at > now - STALE_AFTER:
                 return None
             if run.sending_at is not None:
-                # Died while handing the message over: it may have gone out. At most once.
-                run.status = ReportRun.Status.FAILED
-                run.retry_at = None
-                run.error = _("Interrupted while sending; the email may not have arrived.")
-                run.save(update_fields=["status", "retry_at", "error"])
-                return None
+                logger.warning("report run %s: taking over a send interrupted by a crash", run.pk)
         if run.status == ReportRun.Status.FAILED and (run.retry_at is None or run.retry_at > now):
             return None
         if run.subscription.status != ReportSubscription.Status.ACTIVE:
@@ -454,8 +452,15 @@ def report_run_message(run: ReportRun, *, now: datetime) -> EmailMultiAlternativ
     message.extra_headers = {
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        # The same for every attempt of the run: a copy resent after a crash is known.
+        "Message-ID": run_message_id(run),
     }
     return message
+
+
+def run_message_id(run: ReportRun) -> str:
+    domain = urlsplit(settings.SITE_URL).hostname or "inecopay.am"
+    return f"<report-run-{run.pk}.{run.subscription.public_id}@{domain}>"
 
 
 def _notify_owners(subscription: ReportSubscription, reason: str) -> None:
@@ -537,7 +542,7 @@ def report_run_deliver(*, run_id: int, now: datetime | None = None) -> str:
         reason = _("None of the chosen shops belongs to the merchant any more.")
         _mine(run).update(status=ReportRun.Status.FAILED, error=reason, retry_at=None)
         return "failed"
-    # The point of no return: from here a crash never leads to a second send.
+    # From here a crash is taken over after STALE_AFTER and the message sent again.
     if not _mine(run).update(sending_at=timezone.now()):
         return "skipped"
     try:

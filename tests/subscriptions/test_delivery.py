@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from merchants.models import Membership
 from reports import services as report_services
+from subscriptions import delivery
 from subscriptions.delivery import (
     CATCH_UP_PERIODS,
     STALE_AFTER,
@@ -197,7 +198,9 @@ def test_catch_up_is_capped_at_the_last_31_periods(accountant, books):
     assert runs[0].period_start == berlin(2026, 1, 29)
 
 
-def test_a_stale_claim_is_taken_over_but_an_interrupted_send_is_not_repeated(accountant, books):
+def test_a_stale_claim_is_taken_over_and_an_interrupted_send_sent_again_with_its_id(
+    accountant, books
+):
     subscribe(accountant, started=utc(2026, 5, 1, 12, 0))
     subscribe(
         MembershipFactory(merchant=accountant.merchant, role=Membership.Role.OWNER),
@@ -211,13 +214,16 @@ def test_a_stale_claim_is_taken_over_but_an_interrupted_send_is_not_repeated(acc
         status="rendering", claimed_at=moment, sending_at=moment
     )
 
+    # Claims younger than STALE_AFTER belong to a live worker.
     assert deliver_all(moment + timedelta(minutes=1)) == ["skipped", "skipped"]
     later = moment + STALE_AFTER + timedelta(minutes=1)
-    assert deliver_all(later) == ["sent", "skipped"]
-    assert len(mail.outbox) == 1
+    assert deliver_all(later) == ["sent", "sent"]
+    assert len(mail.outbox) == 2
     died_sending.refresh_from_db()
-    assert died_sending.status == "failed" and died_sending.retry_at is None
-    assert "may not have arrived" in died_sending.error
+    assert died_sending.status == "sent"
+    # The message of a run has one Message-ID whatever the attempt.
+    resent = next(m for m in mail.outbox if m.to == [died_sending.subscription.email])
+    assert resent.extra_headers["Message-ID"] == delivery.run_message_id(died_sending)
     assert deliver_all(later + timedelta(hours=2)) == ["skipped", "skipped"]
 
 
