@@ -30,6 +30,7 @@ from .selectors import DIRECT_LIMIT, count_capped, get_job_for_member, payment_c
 CONTENT_TYPES = {
     ExportJob.Format.CSV: "text/csv; charset=utf-8",
     ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportJob.Format.PDF: "application/pdf",
 }
 
 
