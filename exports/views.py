@@ -38,7 +38,8 @@ CONTENT_TYPES = {
 @require_POST
 def payments_export(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("format", "")
-    if fmt not in ExportJob.Format.values:
+    # PDF is the payments registry's (reports), not the list's.
+    if fmt not in (ExportJob.Format.CSV, ExportJob.Format.XLSX):
         return render(
             request,
             "exports/refused.html",
