@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 
 # Each a module here; in the order they run.
-BENCHMARKS = ["pages", "payments_api", "transactions_list", "exports", "settlements"]
+BENCHMARKS = [
+    "pages",
+    "payments_api",
+    "transactions_list",
+    "exports",
+    "settlements",
+    "reports",
+]
 
 
 def main(names: list[str]) -> int:
