@@ -20,6 +20,7 @@ BENCHMARKS = [
     "transactions_list",
     "exports",
     "settlements",
+    "reports",
     "subscriptions",
     "load",
 ]

@@ -35,10 +35,13 @@ class ExportJob(models.Model):
 
     class Kind(models.TextChoices):
         PAYMENTS = "payments", _("Payments")
+        # Translators: «Реестр платежей», a report made in the background when long.
+        REGISTRY = "registry", _("Payments registry")
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX"
+        PDF = "pdf", "PDF"
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -53,7 +56,8 @@ class ExportJob(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PAYMENTS)
     format = models.CharField(_("format"), max_length=8, choices=Format.choices)
-    # The list's cleaned filters as a query string, with relative periods made absolute.
+    # The list's cleaned filters as a query string, with relative periods made absolute
+    # (for a registry: its shops, period and mode, see reports.jobs).
     params = models.TextField(_("filters"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from inecopay.lib.mail import send_templated_mail
 from inecopay.lib.tabular import Sheet, write_xlsx
-from merchants.models import User
+from merchants.models import Merchant, User
 from transactions.filters import PaymentFilters, filtered_payments, parse_payment_filters
 
 from .models import EXPORT_LIFETIME, ExportJob, private_storage
@@ -69,18 +71,44 @@ def payments_csv_write(stream: IO[bytes], *, filters: PaymentFilters) -> None:
 # ---------------------------------------------------------------------------
 def export_job_create(*, filters: PaymentFilters, user: User, fmt: str) -> ExportJob:
     """Record a payments export of the filters and queue its job on commit."""
-    from .tasks import run_export_job
-
-    job = ExportJob.objects.create(
+    return export_job_enqueue(
         merchant=filters.merchant,
         user=user,
         kind=ExportJob.Kind.PAYMENTS,
-        format=fmt,
+        fmt=fmt,
         params=frozen_params(filters),
         file_name=export_file_name(filters=filters, fmt=fmt),
     )
+
+
+def export_job_enqueue(
+    *, merchant: Merchant, user: User, kind: str, fmt: str, params: str, file_name: str
+) -> ExportJob:
+    """Record a job of any kind (its writer registered with register_job_writer) and queue
+    it on commit."""
+    from .tasks import run_export_job
+
+    if kind != ExportJob.Kind.PAYMENTS and kind not in _WRITERS:
+        raise ValueError(f"no writer is registered for exports of kind {kind!r}")
+    job = ExportJob.objects.create(
+        merchant=merchant, user=user, kind=kind, format=fmt, params=params, file_name=file_name
+    )
+    # robust: with the broker down the job waits as a row; the sweep queues it again.
     transaction.on_commit(lambda: run_export_job.delay(job.pk), robust=True)
     return job
+
+
+# How far a job is: rows done, and rows in all once known.
+Progress = Callable[[int, int | None], None]
+# Writes a job's file to the stream and returns the rows written.
+JobWriter = Callable[[ExportJob, IO[bytes], Progress], int]
+_WRITERS: dict[str, JobWriter] = {}
+
+
+def register_job_writer(kind: str, writer: JobWriter) -> None:
+    """Let a higher app (reports: the payments registry) make the files of a job kind; the
+    jobs, their progress page, emailed link and expiry stay this app's."""
+    _WRITERS[kind] = writer
 
 
 def _claim(job_id: int) -> ExportJob | None:
@@ -154,7 +182,26 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     return job
 
 
+def _progress(job: ExportJob) -> Progress:
+    """Progress written at most about once a second, and whenever the total is learnt."""
+    last = [0.0]
+
+    def report(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if total is None and now - last[0] < 1:
+            return
+        last[0] = now
+        fields = {"rows_done": done, "heartbeat_at": timezone.now()}
+        if total is not None:
+            fields["rows_total"] = total
+        _mine(job).update(**fields)
+
+    return report
+
+
 def _write_and_store(job: ExportJob) -> str:
+    if job.kind != ExportJob.Kind.PAYMENTS:
+        return _write_with(job, _WRITERS[job.kind])
     filters = parse_payment_filters(merchant=job.merchant, params=QueryDict(job.params))
     payments = filtered_payments(filters)
     total = payments.count()
@@ -179,6 +226,27 @@ def _write_and_store(job: ExportJob) -> str:
         file=name,
         file_size=size,
         rows_done=total,
+        finished_at=now,
+        expires_at=now + EXPORT_LIFETIME,
+        heartbeat_at=now,
+    )
+    return name
+
+
+def _write_with(job: ExportJob, writer: JobWriter) -> str:
+    storage = private_storage()
+    with tempfile.TemporaryFile() as scratch:
+        total = writer(job, scratch, _progress(job))
+        size = scratch.tell()
+        scratch.seek(0)
+        name = storage.save(f"exports/{job.public_id}/{job.file_name}", File(scratch))
+    now = timezone.now()
+    _mine(job).update(
+        status=ExportJob.Status.DONE,
+        file=name,
+        file_size=size,
+        rows_done=total,
+        rows_total=total,
         finished_at=now,
         expires_at=now + EXPORT_LIFETIME,
         heartbeat_at=now,

@@ -30,6 +30,7 @@ from .selectors import DIRECT_LIMIT, count_capped, get_job_for_member, payment_c
 CONTENT_TYPES = {
     ExportJob.Format.CSV: "text/csv; charset=utf-8",
     ExportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportJob.Format.PDF: "application/pdf",
 }
 
 
@@ -37,7 +38,8 @@ CONTENT_TYPES = {
 @require_POST
 def payments_export(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("format", "")
-    if fmt not in ExportJob.Format.values:
+    # PDF is the payments registry's (reports), not the list's.
+    if fmt not in (ExportJob.Format.CSV, ExportJob.Format.XLSX):
         return render(
             request,
             "exports/refused.html",

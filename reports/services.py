@@ -11,17 +11,19 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from inecopay.lib.tabular import Column, Sheet, iter_csv, write_xlsx
 from merchants.models import Merchant
 from shops.models import Shop
 
-from . import statement, variants  # noqa: F401  (they register the variants)
+from . import payments_registry, registry_files, statement, variants  # noqa: F401
 from .pdf import period_label, render_pdf
 from .periods import Period
 from .registry import ReportRequest, Variant
@@ -33,6 +35,41 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "zip": "application/zip",
 }
+
+
+class ReportTooLarge(Exception):
+    """A file the portal does not make at that length; the message says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def pdf_inline_rows() -> int:
+    """Registry PDFs up to this many rows download at once; longer ones are a background job."""
+    return getattr(settings, "REPORT_PDF_INLINE_ROWS", 2_000)
+
+
+def pdf_max_rows() -> int:
+    """Registry PDFs are made up to this many rows; XLSX and CSV serve longer registries."""
+    return getattr(settings, "REPORT_PDF_MAX_ROWS", 20_000)
+
+
+def registry_inline_rows() -> int:
+    """Registry XLSX/CSV up to this many rows download at once (the payments export's limit)."""
+    from exports.selectors import DIRECT_LIMIT
+
+    return getattr(settings, "REPORT_REGISTRY_INLINE_ROWS", DIRECT_LIMIT)
+
+
+def too_large_message(rows: int) -> str:
+    return _(
+        "The payments registry of this period has %(rows)s payments, and a PDF is made for "
+        "up to %(max)s. Download it as XLSX or CSV, or choose a shorter period or one shop."
+    ) % {
+        "rows": number_format(rows, force_grouping=True),
+        "max": number_format(pdf_max_rows(), force_grouping=True),
+    }
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,7 @@ def report_build(
         generated_at=now.astimezone(ZoneInfo(request.period.zone)),
         sections=variant.build(request),
         merchant=request.merchant,
+        request=request,
     )
 
 
@@ -84,7 +122,9 @@ def about_rows(report: Report) -> list[tuple[str, str]]:
         (_("Generated"), f"{report.generated_at:%Y-%m-%d %H:%M} {report.period.zone}"),
         (_("Issued by"), f"Inecopay · {settings.SITE_URL}"),
     ]
-    if report.empty:
+    if report.empty and report.variant == payments_registry.CODE:
+        rows.append((_("Note"), _("No payments in this period.")))
+    elif report.empty:
         rows.append((_("Note"), _("No payments and no refunds in this period.")))
     return rows
 
@@ -135,7 +175,7 @@ def render_xlsx(report: Report) -> bytes:
     sheets = [about]
     for section in report.sections:
         columns = [Column(c.key, str(c.title), c.kind, c.width) for c in section.columns]
-        rows = [_values(section, row) for row in section.rows]
+        rows = (_values(section, row) for row in section.rows)
         totals = _totals(section)
         if totals is not None and columns[0].kind != "text":
             # A date column holds only dates: the totals row stays unlabelled there, bold,
@@ -182,10 +222,25 @@ def render_csv(report: Report, *, delimiter: str = ";") -> bytes:
 
 
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
+# Variants whose files are written otherwise: the registry streams its rows.
+VARIANT_RENDERERS: dict[str, dict[str, Callable[[Report], bytes]]] = {
+    payments_registry.CODE: {
+        "pdf": registry_files.render_registry_pdf,
+        "xlsx": registry_files.render_registry_xlsx,
+        "csv": registry_files.render_registry_csv,
+    }
+}
 
 
 def render_file(report: Report, fmt: str) -> RenderedFile:
-    return RenderedFile(report_filename(report, fmt), MIMETYPES[fmt], RENDERERS[fmt](report))
+    """The report as a file of the format. A payments registry PDF longer than
+    REPORT_PDF_MAX_ROWS raises ReportTooLarge (its XLSX and CSV have no limit)."""
+    if report.variant == payments_registry.CODE and fmt == "pdf":
+        rows = sum(len(section.rows) for section in report.sections)
+        if rows > pdf_max_rows():
+            raise ReportTooLarge(too_large_message(rows))
+    render = VARIANT_RENDERERS.get(report.variant, RENDERERS)[fmt]
+    return RenderedFile(report_filename(report, fmt), MIMETYPES[fmt], render(report))
 
 
 def render_zip(files: list[RenderedFile], *, filename: str) -> RenderedFile:
@@ -223,3 +278,49 @@ def reports_render(
     slugs = "_".join(dict.fromkeys(report.period.slug for report in reports.values()))
     mode = "-test" if test else ""
     return render_zip(files, filename=f"inecopay-reports-{slugs}{mode}.zip")
+
+
+def reports_download(
+    *,
+    merchant: Merchant,
+    shops: tuple[Shop, ...],
+    chosen: list[tuple[Variant, str]],
+    period_for: Callable[[Variant], Period],
+    test: bool,
+    user: Any,
+    now: datetime | None = None,
+) -> RenderedFile | Any:
+    """What the «Отчеты» page hands out: the file(s) at once, or, for a payments registry
+    too long to make during a request, its background job (an exports.ExportJob). Raises
+    ReportTooLarge for a registry PDF over REPORT_PDF_MAX_ROWS, or a long registry asked
+    for together with other files; nothing is queued then."""
+    registry = [(v, fmt) for v, fmt in chosen if v.code == payments_registry.CODE]
+    if registry:
+        variant = registry[0][0]
+        request = ReportRequest(
+            merchant=merchant, shops=shops, period=period_for(variant), test=test
+        )
+        cap = max(pdf_max_rows(), pdf_inline_rows(), registry_inline_rows()) + 1
+        rows = payments_registry.registry_count(request, cap=cap)
+        if any(fmt == "pdf" for _v, fmt in registry) and rows > pdf_max_rows():
+            raise ReportTooLarge(too_large_message(rows))
+        long = [
+            fmt
+            for _v, fmt in registry
+            if rows > (pdf_inline_rows() if fmt == "pdf" else registry_inline_rows())
+        ]
+        if long and len(chosen) > 1:
+            raise ReportTooLarge(
+                _(
+                    "The payments registry of this period has %(rows)s payments: it is made "
+                    "in the background, one format at a time. Download it on its own."
+                )
+                % {"rows": number_format(rows, force_grouping=True)}
+            )
+        if long:
+            from .jobs import registry_job_create
+
+            return registry_job_create(request=request, user=user, fmt=long[0])
+    return reports_render(
+        merchant=merchant, shops=shops, chosen=chosen, period_for=period_for, test=test, now=now
+    )

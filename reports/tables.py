@@ -20,7 +20,11 @@ from .periods import Period
 
 @dataclass
 class Section:
-    """The rows of one currency, their totals and the column the PDF charts."""
+    """The rows of one currency, their totals and the column the PDF charts.
+
+    `rows` is a list, or for the payments registry an iterable read from the database on
+    each pass (reports.payments_registry.RegistryRows), never held whole.
+    """
 
     currency: str
     columns: list[Column]
@@ -45,6 +49,9 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     # The merchant itself, for layouts that name both parties (the statement).
     merchant: Any = None
+    # What was asked (a ReportRequest), for renderers that read rows as they write them
+    # (the payments registry).
+    request: Any = None
 
     @property
     def empty(self) -> bool:

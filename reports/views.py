@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from exports.models import ExportJob
 from merchants.access import require_perm
 from merchants.roles import Perm
 
@@ -40,14 +41,22 @@ def download(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_index(request, form, status=400)
     shop = form.cleaned_data["shop"]
-    rendered = services.reports_render(
-        merchant=request.membership.merchant,
-        shops=(shop,) if shop else (),
-        chosen=form.cleaned_data["chosen"],
-        period_for=form.period_for,
-        test=form.cleaned_data["mode"] == "test",
-        now=timezone.now(),
-    )
+    try:
+        rendered = services.reports_download(
+            merchant=request.membership.merchant,
+            shops=(shop,) if shop else (),
+            chosen=form.cleaned_data["chosen"],
+            period_for=form.period_for,
+            test=form.cleaned_data["mode"] == "test",
+            user=request.user,
+            now=timezone.now(),
+        )
+    except services.ReportTooLarge as refused:
+        # The typed values stay on the page with the reason; nothing was queued.
+        form.add_error(None, refused.message)
+        return _render_index(request, form, status=400)
+    if isinstance(rendered, ExportJob):
+        return redirect("exports:job", public_id=rendered.public_id)
     response = HttpResponse(rendered.content, content_type=rendered.mimetype)
     response["Content-Disposition"] = content_disposition_header(True, rendered.filename)
     # Figures of a merchant: kept by no cache between the portal and the member.
