@@ -40,7 +40,7 @@ from merchants.models import Membership
 from merchants.roles import Perm, role_has
 from reports.periods import Period, PeriodKind
 from reports.registry import ReportRequest, get_variant
-from reports.services import report_build
+from reports.services import ReportTooLarge, report_build
 
 from .activity import effective_shop_ids, window_has_activity, window_payments, window_refunds
 from .models import (
@@ -321,7 +321,9 @@ def _report_files(run: ReportRun, shop_ids: tuple[int, ...], now: datetime) -> l
             return built[0]
 
         for fmt in subscription.formats:
-            if fmt in variant.formats:
+            if fmt not in variant.formats:
+                continue
+            try:
                 files.append(
                     rendered_report_get(
                         request=request,
@@ -331,6 +333,9 @@ def _report_files(run: ReportRun, shop_ids: tuple[int, ...], now: datetime) -> l
                         build=build,
                     )
                 )
+            except ReportTooLarge:
+                # A registry too long for a PDF: its XLSX or CSV, when chosen, still go.
+                logger.info("report run %s: %s %s is too long for a PDF", run.pk, code, fmt)
     return files
 
 
