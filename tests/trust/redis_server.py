@@ -4,12 +4,17 @@ start again: a real outage, which the shared Redis of the suite never suffers.""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class PrivateRedis:
@@ -89,3 +94,50 @@ def celery_and_cache_on(url: str, settings):
         for name, value in saved.items():
             app.conf[name] = value
         reset()
+
+
+def worker_process(broker_url: str, tmp_path, **env: str) -> subprocess.Popen:
+    """A real `celery worker` process (solo pool) on the test database and `broker_url`,
+    in a session of its own so a test can SIGKILL it."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    environment = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="inecopay.settings",
+        DATABASE_URL=url,
+        REDIS_URL=broker_url,
+        DEBUG="1",
+        WEBHOOK_ALLOW_PRIVATE="1",
+        VAR_DIR=str(tmp_path / "var"),
+        OUTBOX_DIR=str(tmp_path / "outbox"),
+        # Workers share the file storage, as they do in production.
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        **env,
+    )
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "inecopay",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

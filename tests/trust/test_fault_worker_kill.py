@@ -7,13 +7,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -28,9 +25,7 @@ from shops.services import api_key_create
 from tests.factories import ShopFactory
 from transactions import services
 
-from .redis_server import PrivateRedis, celery_and_cache_on
-
-ROOT = Path(__file__).resolve().parents[2]
+from .redis_server import PrivateRedis, celery_and_cache_on, worker_process
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -76,46 +71,6 @@ class StallingReceiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
-
-
-def worker_process(broker_url: str, tmp_path: Path) -> subprocess.Popen:
-    """A real `celery worker` process on the test database and the private broker."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="inecopay.settings",
-        DATABASE_URL=url,
-        REDIS_URL=broker_url,
-        DEBUG="1",
-        WEBHOOK_ALLOW_PRIVATE="1",
-        VAR_DIR=str(tmp_path / "var"),
-        OUTBOX_DIR=str(tmp_path / "outbox"),
-    )
-    return subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "inecopay",
-            "worker",
-            "-P",
-            "solo",
-            "-c",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
 
 
 def test_a_worker_killed_mid_delivery_leaves_it_done_once_by_the_next(
