@@ -37,7 +37,7 @@ from shops.models import ApiKey
 from shops.services import api_key_create
 from subscriptions.models import ReportSubscription
 from tests.documents.samples import pdf_bytes, upload
-from tests.factories import MembershipFactory, ShopFactory
+from tests.factories import MembershipFactory, ShopFactory, reauthenticated
 from transactions import services as payment_services
 from transactions.models import Actor, Payment
 
@@ -289,9 +289,11 @@ def _url(route: Route, world: World, other: World | None = None, *, from_world: 
 
 
 def _client(user=None) -> Client:
+    """Signed in and just reauthenticated, so key changes get as far as the access check."""
     client = Client(raise_request_exception=False)
     if user is not None:
         client.force_login(user)
+        reauthenticated(client, user)
     return client
 
 
