@@ -143,7 +143,7 @@ def test_reviewer_opens_the_queue_and_rejects_a_document_with_a_reason(
     # Staff have two-factor on (the admin demands it): the code from their app.
     page.wait_for_url("**/accounts/2fa/authenticate/")
     page.locator("input[name=code]").fill(totp_code())
-    page.locator("form button[type=submit]").last.click()
+    page.locator("form:has(input[name=code]) button[type=submit]").first.click()
     page.wait_for_url("**/admin/")
 
     page.get_by_role("link", name="Submitted documents").first.click()
