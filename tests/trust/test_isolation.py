@@ -233,21 +233,10 @@ PERMS_INSIDE: dict[str, Perm] = {
     "documents:upload": Perm.MANAGE_ACCOUNT,
     "documents:file": Perm.MANAGE_ACCOUNT,
     "documents:preview": Perm.MANAGE_ACCOUNT,
-    **{
-        f"subscriptions:{name}": Perm.MANAGE_SUBSCRIPTIONS
-        for name in ("list", "add", "edit", "pause", "resume", "resend", "delete")
-    },
 }
 
 # Pages without an argument that anyone may open.
 PUBLIC_PAGES = {"landing", "healthz", "payments:api_reference"}
-
-# The subscriptions app is being built: its member views are placeholders that answer 404
-# to everyone, so A's owner cannot reach A's subscription yet.
-NOT_BUILT_YET = {
-    f"subscriptions:{name}"
-    for name in ("list", "add", "edit", "pause", "resume", "resend", "delete")
-}
 
 
 def _walked() -> list[Route]:
@@ -429,21 +418,7 @@ def test_role_without_the_permission_is_refused(route, role, worlds):
 
 
 # --------------------------------------------------------------------------- control
-def _reachable_params():
-    for route in OWNED_ROUTES:
-        marks = []
-        if route.name in NOT_BUILT_YET:
-            marks.append(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="subscriptions' member views are placeholders that 404 until the "
-                    "app lands; then this passes and the mark must go",
-                )
-            )
-        yield pytest.param(route, id=route.name, marks=marks)
-
-
-@pytest.mark.parametrize("route", list(_reachable_params()))
+@pytest.mark.parametrize("route", OWNED_ROUTES, ids=lambda r: r.name)
 def test_owner_reaches_own_object(route, worlds):
     """The control: the registry builds real objects, so the 404s above are about access."""
     a = worlds["a"]
