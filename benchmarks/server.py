@@ -89,7 +89,7 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
         if process.poll() is not None:
             raise SystemExit("gunicorn stopped before answering")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=2):  # noqa: S310  # nosec B310  # a fixed http://127.0.0.1 URL of the benchmark's own gunicorn
                 return
         except OSError:
             time.sleep(0.3)

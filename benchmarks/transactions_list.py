@@ -107,13 +107,13 @@ def _bare_sql(merchant_id: int, before: tuple[datetime, int] | None, offset: int
     table = "transactions_payment"
     if before is None:
         sql = (
-            f"SELECT * FROM {table} WHERE merchant_id = %s AND NOT test "  # noqa: S608
+            f"SELECT * FROM {table} WHERE merchant_id = %s AND NOT test "  # noqa: S608  # nosec B608  # the model's table name; the offset is an int, the id a parameter
             f"ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET {offset:d}"
         )
         params: list = [merchant_id]
     else:
         sql = (
-            f"SELECT * FROM {table} WHERE merchant_id = %s AND NOT test "  # noqa: S608
+            f"SELECT * FROM {table} WHERE merchant_id = %s AND NOT test "  # noqa: S608  # nosec B608  # the model's table name; values are parameters
             "AND (created_at, id) < (%s, %s) ORDER BY created_at DESC, id DESC LIMIT 50"
         )
         params = [merchant_id, *before]

@@ -133,3 +133,30 @@ class UserSessionsMiddleware:
             if cache.add(marker, 1, self.INTERVAL):
                 usersessionkit.track_activity(request, user=user, session=session)
         return self.get_response(request)
+
+
+class StaffMFAMiddleware:
+    """Staff reach the admin only with two-factor authentication on: without it they are
+    sent to set it up first (allauth's TOTP page), whatever admin URL they asked for."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from allauth.mfa.utils import is_mfa_enabled
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.urls import reverse
+        from django.utils.translation import gettext as _
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and request.path.startswith(reverse("admin:index"))
+            and not is_mfa_enabled(user)
+        ):
+            messages.warning(request, _("Set up two-factor authentication to use the staff admin."))
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

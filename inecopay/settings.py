@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "inecopay.middleware.UserSessionsMiddleware",
+    "inecopay.middleware.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "inecopay.urls"
@@ -389,6 +390,19 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_CHANGE_EMAIL = True
+# Adding, changing or removing an email address asks for the password again (MFA does
+# anyway; API keys through shops.views_keys).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# The client address allauth's rate limits count by: the connection's, unless the portal sits
+# behind proxies that append to X-Forwarded-For; then the entry the nearest of them appended
+# (TRUSTED_PROXY_COUNT of them; by default one behind the TLS proxy, as the payment form does).
+ALLAUTH_TRUSTED_PROXY_COUNT = _read(
+    "TRUSTED_PROXY_COUNT",
+    env.int,
+    default=1 if env.str("SECURE_PROXY_SSL_HEADER", default="0").strip().lower() in _TRUE else 0,
+)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    _stop("TRUSTED_PROXY_COUNT", "must be a whole number, 0 or more")
 USERSESSIONS_TRACK_ACTIVITY = True
 MFA_ADAPTER = "merchants.mfa.MFAAdapter"
 # Encrypts secrets at rest (TOTP keys, webhook signing secrets); derived from SECRET_KEY

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,9 @@ from payments.api import api_not_found, api_urls
 from . import views
 
 handler500 = "inecopay.errors.server_error"
+
+# Staff sign in through allauth like everyone else: its rate limits and two-factor step apply.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.landing, name="landing"),

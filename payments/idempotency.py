@@ -31,7 +31,7 @@ KEEP_FOR = timedelta(hours=24)
 MAX_LENGTH = 255
 _TABLE = IdempotencyKey._meta.db_table
 CLAIM_SQL = (
-    f'INSERT INTO "{_TABLE}" ("shop_id", "test", "key", "fingerprint", "created_at") '  # noqa: S608
+    f'INSERT INTO "{_TABLE}" ("shop_id", "test", "key", "fingerprint", "created_at") '  # noqa: S608  # nosec B608  # the model's own table name; values are parameters
     'VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("shop_id", "test", "key") DO NOTHING RETURNING "id"'
 )
 

@@ -56,9 +56,9 @@ def render_markup(text: str, *, inline: bool = False) -> SafeString:
     ]
     paragraphs = [paragraph for paragraph in paragraphs if paragraph]
     if inline:
-        return mark_safe(" ".join(_inline(p) for p in paragraphs))  # noqa: S308 - escaped above
+        return mark_safe(" ".join(_inline(p) for p in paragraphs))  # noqa: S308 - escaped above  # nosec B308, B703
     html = "".join(f"<p>{_inline(p)}</p>" for p in paragraphs)
-    return mark_safe(html)  # noqa: S308 - every piece escaped in _inline
+    return mark_safe(html)  # noqa: S308 - every piece escaped in _inline  # nosec B308, B703
 
 
 @dataclass(frozen=True)

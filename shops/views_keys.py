@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from allauth.account.decorators import reauthentication_required
 from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -190,6 +191,7 @@ def keys(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.MANAGE_INTEGRATION)
 @require_POST
+@reauthentication_required
 @never_cache
 @sensitive_variables("plaintext")
 def create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -207,6 +209,7 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.MANAGE_INTEGRATION)
 @require_POST
+@reauthentication_required
 @never_cache
 @sensitive_variables("plaintext")
 def roll(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
@@ -239,6 +242,7 @@ def roll(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
 
 @require_perm(Perm.MANAGE_INTEGRATION)
 @require_POST
+@reauthentication_required
 @never_cache
 def revoke(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
     shop = get_shop_for_member(request.membership, pk)

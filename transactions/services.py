@@ -283,7 +283,7 @@ def _shop_share_locked(pk: int) -> Shop:
         shops = connection.ops.quote_name(Shop._meta.db_table)
         merchants = connection.ops.quote_name(Merchant._meta.db_table)
         sql = (
-            f"SELECT s.*, m.time_zone AS merchant_time_zone FROM {shops} s "  # noqa: S608
+            f"SELECT s.*, m.time_zone AS merchant_time_zone FROM {shops} s "  # noqa: S608  # nosec B608  # quoted table names of our models; the id is a parameter
             f"JOIN {merchants} m ON m.id = s.merchant_id WHERE s.id = %s FOR SHARE OF s"
         )
         return Shop.objects.raw(sql, [pk])[0]  # noqa: S611

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from documents import services
 from documents.models import DocumentType, DocumentVersion
 from merchants.models import Membership
-from tests.factories import PASSWORD, MembershipFactory, MerchantFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, MerchantFactory, UserFactory, totp_code
 
 from .conftest import PreviewsOneAtATime, watch_console
 
@@ -140,6 +140,10 @@ def test_reviewer_opens_the_queue_and_rejects_a_document_with_a_reason(
     page.locator("input[name=login]").fill(reviewer.email)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").last.click()
+    # Staff have two-factor on (the admin demands it): the code from their app.
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.locator("input[name=code]").fill(totp_code())
+    page.locator("form:has(input[name=code]) button[type=submit]").first.click()
     page.wait_for_url("**/admin/")
 
     page.get_by_role("link", name="Submitted documents").first.click()

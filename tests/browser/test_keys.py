@@ -47,6 +47,10 @@ def test_create_see_once_copy_reload_and_roll(
 
     page.goto(keys_url)
     page.locator("#keys-sk_test").get_by_role("button", name="Create a test key").click()
+    # Keys are credentials: changing them asks for the password again, then goes on.
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").last.click()
     page.wait_for_url(keys_url)
 
     value = page.locator("#new-key")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from merchants.models import ContactConfirmation, Tariff, TariffAcceptance
 from merchants.services import tariff_accept
+from tests.factories import reauthenticated
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_password_can_be_changed_in_settings(owner_client, owner):
 
 
 def test_email_change_sends_a_verification_to_the_new_address(owner_client, owner, mailoutbox):
+    reauthenticated(owner_client, owner)  # changing addresses asks for the password again
     response = owner_client.post(
         reverse("account_email"), {"action_add": "", "email": "new.address@example.am"}
     )

@@ -19,7 +19,7 @@ from shops import services
 from shops.models import ApiKey, KeyEvent, ShopChange
 from shops.services import api_key_authenticate, hash_key, webhook_secrets
 from shops.views_keys import REVEAL_SESSION_KEY
-from tests.factories import MembershipFactory, ShopFactory
+from tests.factories import MembershipFactory, ShopFactory, reauthenticated
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -31,9 +31,20 @@ DAY = str(24 * 60 * 60)
 
 
 def _client(user) -> Client:
+    """Signed in and just reauthenticated: creating, rolling and revoking keys ask for it."""
     client = Client()
     client.force_login(user)
-    return client
+    return reauthenticated(client, user)
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return _client(owner)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    return _client(outsider)
 
 
 @pytest.fixture
