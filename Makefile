@@ -64,10 +64,10 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 # Bandit fails the target on a medium or high finding not justified inline (`# nosec BXXX  #
-# reason`) or in .bandit-baseline.json. pip-audit only advises: it never fails the target,
+# reason`). pip-audit only advises: it never fails the target,
 # and says so when the advisory database cannot be reached.
 security: $(VENV)/.installed
-	$(BIN)/bandit -c pyproject.toml -r . -q --severity-level medium -b .bandit-baseline.json
+	$(BIN)/bandit -c pyproject.toml -r . -q --severity-level medium
 	@mkdir -p var; \
 	$(BIN)/pip-audit -r requirements/base.txt --disable-pip --no-deps --progress-spinner off \
 	  --timeout 15 >var/pip-audit.txt 2>&1; status=$$?; \

@@ -131,7 +131,7 @@ def open_settlement(*, merchant_id: int, currency: str, day) -> Settlement | Non
         table = connection.ops.quote_name(Settlement._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT closed_at FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608
+                f"SELECT closed_at FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608  # nosec B608  # quoted table name; the id is a parameter
                 [settlement.pk],
             )
             (closed_at,) = cursor.fetchone()

@@ -35,6 +35,7 @@ from payments.webhooks import webhook_delivery_create
 from settlements.models import Payout, PayoutSchedule, Settlement
 from settlements.services import adjustment_create, settle
 from shops.models import Shop
+from subscriptions.models import ReportSubscription
 from tests.factories import MerchantFactory
 from transactions.models import Payment
 from transactions.services import payment_create, payment_simulate, payment_transition
@@ -48,6 +49,7 @@ READ_ONLY = {
     UserSession,
     Authenticator,
     ExportJob,
+    ReportSubscription,
 }
 # Payments, webhook deliveries and document decisions are written only by their services.
 NO_ADD = READ_ONLY | {
@@ -103,6 +105,9 @@ def data(staff):
         user=owner.user, ip="127.0.0.1", session_key="s3cr3t-session-key", user_agent="pytest"
     )
     ExportJob.objects.create(merchant=merchant, user=owner.user, format="csv", params="mode=live")
+    ReportSubscription.objects.create(
+        merchant=merchant, membership=owner, email="accountant@demo.example.am", frequency="daily"
+    )
     return merchant
 
 
