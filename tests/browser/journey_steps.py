@@ -26,6 +26,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -113,7 +114,7 @@ class Journey:
         )
         if language_cookie:
             context.add_cookies(
-                [{"name": "django_language", "value": self.lang, "url": self.base_url}]
+                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": self.lang, "url": self.base_url}]
             )
         self.contexts.append(context)
         page = context.new_page()
@@ -300,6 +301,9 @@ def upload_documents(j: Journey) -> None:
 # Staff review in the admin, signed in with a TOTP code
 # ---------------------------------------------------------------------------
 def staff_signs_in_with_totp(j: Journey, staff) -> Page:
+    # Staff read the admin in their own language (a preference that wins over the cookie).
+    staff.language = j.lang
+    staff.save(update_fields=["language"])
     secret = generate_totp_secret()
     TOTP.activate(staff, secret)
     page = j.new_page()
