@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.websites import local_site
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -63,6 +66,44 @@ def watch_console(page, violations: list[str]) -> None:
             else None
         ),
     )
+
+
+@pytest.fixture
+def tariff(db):
+    """The current tariff: the data migration's, or a standard one if a flush removed it."""
+    from django.utils import timezone
+
+    from merchants.models import Tariff, TariffRate
+
+    current = Tariff.objects.current()
+    if current is not None:
+        return current
+    tariff = Tariff.objects.create(name="Standard", version=1, published_at=timezone.now())
+    for method, percent, min_fee in (
+        ("card", "2.50", 10000),
+        ("apple_pay", "2.50", 10000),
+        ("idram", "2.00", 5000),
+    ):
+        TariffRate.objects.create(
+            tariff=tariff, method=method, percent=Decimal(percent), min_fee=min_fee
+        )
+    return tariff
+
+
+@pytest.fixture
+def shop_site(settings):
+    """The merchant's website on 127.0.0.1, which the wizard's website check may fetch."""
+    settings.WEBSITE_CHECK_ALLOW_PRIVATE = True
+    with local_site() as site:
+        site.serve("/", "<html><head><title>Shop</title></head><body>Shop</body></html>")
+        yield site
+
+
+def newest_in_outbox(channel: str) -> str:
+    """The text of the newest message of a channel ("email", "sms") in the dev outbox."""
+    from inecopay.lib.outbox import outbox_list
+
+    return next(m for m in outbox_list() if m.channel == channel).text
 
 
 @pytest.fixture(autouse=True)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from inecopay.lib.outbox import outbox_list
-from merchants.models import Merchant, Tariff, TariffAcceptance, TariffRate
-from tests.websites import local_site
+from merchants.models import Merchant, TariffAcceptance
 
-from .conftest import watch_console
+from .conftest import newest_in_outbox, watch_console
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,36 +19,6 @@ pytestmark = [
 EMAIL = "browser.shop@example.am"
 PASSWORD = "Very-secret-pass-42"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def tariff(db) -> Tariff:
-    current = Tariff.objects.current()
-    if current is not None:
-        return current
-    tariff = Tariff.objects.create(name="Standard", version=1, published_at=timezone.now())
-    for method, percent, min_fee in (
-        ("card", "2.50", 10000),
-        ("apple_pay", "2.50", 10000),
-        ("idram", "2.00", 5000),
-    ):
-        TariffRate.objects.create(
-            tariff=tariff, method=method, percent=Decimal(percent), min_fee=min_fee
-        )
-    return tariff
-
-
-@pytest.fixture
-def shop_site(settings):
-    settings.WEBSITE_CHECK_ALLOW_PRIVATE = True
-    with local_site() as site:
-        site.serve("/", "<html><head><title>Shop</title></head><body>Shop</body></html>")
-        yield site
-
-
-def _newest(channel: str) -> str:
-    message = next(m for m in outbox_list() if m.channel == channel)
-    return message.text
 
 
 def test_sign_up_and_activate(
@@ -85,7 +52,7 @@ def test_sign_up_and_activate(
     page.wait_for_load_state()
 
     # The activation link from the email, on the live server's address.
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", _newest("email"))
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", newest_in_outbox("email"))
     assert link
     page.goto(live_server.url + link.group(1))
     shot("02-confirm-email")
@@ -136,7 +103,7 @@ def test_sign_up_and_activate(
     page.locator("input[name=phone]").fill("+374 91 234567")
     page.locator("form[action$='send-code/'] button[type=submit]").click()
     page.wait_for_url("**/activation/contacts/")
-    code = re.search(r"\b(\d{6})\b", _newest("sms")).group(1)
+    code = re.search(r"\b(\d{6})\b", newest_in_outbox("sms")).group(1)
     page.locator("input[name=code]").fill(code)
     shot("09-contacts-code")
     page.locator("form[action$='verify-code/'] button[type=submit]").click()
