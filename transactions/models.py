@@ -157,6 +157,17 @@ class Payment(models.Model):
         return self.public_id
 
     @property
+    def delivery_fields(self) -> list[tuple[str, str]]:
+        """The delivery details the buyer gave, labelled, in the form's order."""
+        labels = {
+            "recipient": _("Recipient"),
+            "address": _("Delivery address"),
+            "phone": _("Phone"),
+        }
+        known = [(labels[key], self.delivery[key]) for key in labels if key in self.delivery]
+        return known + [(key, value) for key, value in self.delivery.items() if key not in labels]
+
+    @property
     def remaining_amount(self) -> int:
         """What can still be refunded."""
         return self.amount - self.refunded_amount

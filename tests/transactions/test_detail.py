@@ -82,7 +82,9 @@ def test_detail_shows_fields_customer_delivery_metadata_and_timeline(owner_clien
         "Visa •••• 4242",
         "buyer@example.am",
         "+37410123456",
+        "<dt>Recipient</dt>",
         "Ani Petrosyan",
+        "<dt>Delivery address</dt>",
         "Yerevan, Abovyan 1",
         "c-9",
         "3 November 2026, 23:30:00",  # created, in the merchant's zone
