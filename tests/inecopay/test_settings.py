@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.manage_process import manage
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_NAMES = [
@@ -27,16 +27,7 @@ SETTINGS_NAMES = [
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in SETTINGS_NAMES}
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, clear=SETTINGS_NAMES, **env)
 
 
 def _production(**overrides: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from tests.factories import (
     reauthenticated,
     totp_code,
 )
+from tests.manage_process import manage
 from transactions import services as payment_services
 
 pytestmark = pytest.mark.django_db
@@ -61,16 +62,7 @@ PRODUCTION_NAMES = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_NAMES}
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, clear=PRODUCTION_NAMES, **env)
 
 
 def _production(**overrides: str) -> dict[str, str]:
