@@ -5,8 +5,9 @@ a payment counts, with its amount, on the merchant-local day it succeeded (whate
 of it later: a chargeback changes nothing here); a refund on the local day it was made;
 commission is what settlements charged when the payment succeeded, on that same day.
 
-Writes happen inside the transaction of each change and only insert ReportDayDelta rows,
-so concurrent payments of one shop never wait for each other here:
+Writes happen inside the transaction of each change and only insert ReportDayDelta rows
+(under a shared per-merchant advisory lock that only a rebuild takes exclusively), so
+concurrent payments of one shop never wait for each other here:
 - a payment becoming succeeded: count and gross (`on_payment_event_written`);
 - its commission, once settlements has set it (`on_commission_charged`: settlements'
   ledger receiver runs after ours, so it tells us rather than we read it);
@@ -54,8 +55,23 @@ def _local_day(moment: datetime, zone: str) -> date:
 # ---------------------------------------------------------------------------
 # Writing, inside the payment's transaction
 # ---------------------------------------------------------------------------
+# Advisory lock keys (namespace, merchant): writers of a merchant's changes hold it shared
+# (they never wait for each other), its rebuild exclusively (it waits for the changes in
+# flight and holds new ones back until the recount commits; other merchants go on).
+_LOCK_NAMESPACE = 0x52445454
+
+
+def _merchant_lock(merchant_id: int, *, exclusive: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_NAMESPACE, merchant_id & 0x7FFFFFFF])
+
+
 def _delta(payment: Payment, moment: datetime, **sums: int) -> None:
     zone = payment.merchant.time_zone
+    _merchant_lock(payment.merchant_id, exclusive=False)
     ReportDayDelta.objects.create(
         merchant_id=payment.merchant_id,
         shop_id=payment.shop_id,
@@ -201,16 +217,13 @@ def report_totals_compact(*, limit: int = 10_000) -> int:
 @transaction.atomic
 def report_totals_rebuild(*, merchant_id: int) -> int:
     """Recount a merchant's report day totals in its current zone and mark them complete
-    in it. Idempotent. Payment changes wait while it runs (it locks the pending changes'
-    table on PostgreSQL), so the recount and the changes after it add up exactly.
+    in it. Idempotent. The merchant's payment changes wait while it runs (the merchant's
+    advisory lock, exclusive; other merchants' do not), so no change slips between
+    dropping the pending ones and the recount: they add up exactly.
     Returns the number of rows written."""
     merchant = Merchant.objects.select_for_update().get(pk=merchant_id)
     zone = merchant.time_zone
-    if connection.vendor == "postgresql":
-        # No change may slip between dropping the pending ones and the recount.
-        table = connection.ops.quote_name(ReportDayDelta._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    _merchant_lock(merchant_id, exclusive=True)
     ReportDayDelta.objects.filter(merchant_id=merchant_id).delete()
     ReportDayTotal.objects.filter(merchant_id=merchant_id).delete()
     figures = count_figures(merchant_id=merchant_id, zone=zone)

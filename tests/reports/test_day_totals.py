@@ -5,6 +5,7 @@ change of zone or history from before the totals falls back to counting until re
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -280,3 +281,55 @@ def test_compaction_task_folds_everything_and_twice_changes_nothing(berlin_merch
     assert compact_report_totals() == 0
     assert set(ReportDayTotal.objects.values_list(*_ROW)) == rows
     _assert_same_as_counted(berlin_merchant, shops)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks: PostgreSQL")
+def test_a_rebuild_holds_back_only_its_own_merchants_changes():
+    payments = {}
+    for name in ("rebuilt", "other"):
+        shop = ShopFactory(merchant=MerchantFactory(), is_open=True, live_mode=True)
+        payment = services.payment_create(
+            shop=shop, test=True, amount=100_00, currency="AMD", order_id=name
+        )
+        services.payment_transition(payment=payment, to=Status.PROCESSING, actor=Actor.SYSTEM)
+        payments[name] = payment
+    rebuilt = payments["rebuilt"].merchant
+    started, release = threading.Event(), threading.Event()
+
+    def rebuild() -> None:
+        try:
+            with transaction.atomic():
+                report_totals_rebuild(merchant_id=rebuilt.pk)
+                started.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    def succeed(payment: Payment, done: threading.Event) -> None:
+        try:
+            services.payment_transition(payment=payment, to=Status.SUCCEEDED, actor=Actor.SYSTEM)
+            done.set()
+        finally:
+            connection.close()
+
+    rebuilding = threading.Thread(target=rebuild)
+    rebuilding.start()
+    assert started.wait(20)
+    other_done, own_done = threading.Event(), threading.Event()
+    threading.Thread(target=succeed, args=(payments["other"], other_done)).start()
+    own = threading.Thread(target=succeed, args=(payments["rebuilt"], own_done))
+    own.start()
+    # Another merchant's payment is not held back; the rebuilt merchant's waits for it.
+    assert other_done.wait(10)
+    assert not own_done.wait(1)
+    release.set()
+    rebuilding.join(20)
+    own.join(20)
+    assert own_done.is_set()
+    period = month_period(timezone.localdate().year, timezone.localdate().month, "Asia/Yerevan")
+    request = ReportRequest(merchant=rebuilt, shops=(), period=period, test=True)
+    assert totals_complete(rebuilt, "Asia/Yerevan")
+    figures = daily_figures(request)
+    assert figures == counted_figures(request)
+    assert sum(f.count for f in figures["AMD"].values()) == 1
