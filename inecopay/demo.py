@@ -24,6 +24,7 @@ from merchants.models import (
     TariffAcceptance,
     User,
 )
+from reports.totals import report_totals_rebuild
 from settlements.backfill import ledger_backfill, settle_history
 from shops.models import Shop, ShopChange
 from shops.services import (
@@ -195,7 +196,9 @@ def _payments(live_shop: Shop, test_shop: Shop, staff: User) -> None:
     """Payment histories, once per shop and mode: deterministic apart from the dates,
     which follow today. The live history also gets its ledger, settled days and payouts
     paid, so that «Сверка расчетов» has months to show."""
+    written = False
     if not Payment.objects.filter(shop=live_shop, test=False).exists():
+        written = True
         history_create(
             shop=live_shop,
             test=False,
@@ -211,7 +214,12 @@ def _payments(live_shop: Shop, test_shop: Shop, staff: User) -> None:
             first=timezone.localdate() - timedelta(days=LIVE_DAYS + 1),
         )
     if not Payment.objects.filter(shop=test_shop, test=True).exists():
+        written = True
         history_create(shop=test_shop, test=True, count=TEST_PAYMENTS, days=TEST_DAYS, seed=7)
+    if written:
+        # Histories and their commission are written outside the state machine: the
+        # report day totals are recounted from them.
+        report_totals_rebuild(merchant_id=live_shop.merchant_id)
 
 
 def _scan(title: str, kind: str) -> SimpleUploadedFile:

@@ -259,6 +259,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.rebuild_stale_daily_totals",
         "schedule": 600.0,
     },
+    # «По дням» / «По месяцам»: fold pending changes; recount merchants not complete in
+    # their zone (a change of zone, or history from before the totals after a deploy).
+    "reports-compact-day-totals": {"task": "reports.tasks.compact_report_totals", "schedule": 15.0},
+    "reports-rebuild-stale-day-totals": {
+        "task": "reports.tasks.rebuild_stale_report_totals",
+        "schedule": 600.0,
+    },
     "payments-decline-stale-processing": {
         "task": "transactions.tasks.decline_stale_processing",
         "schedule": 60.0,

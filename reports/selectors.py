@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
-
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce, TruncDate
-
-from transactions.models import Payment, Refund
 
 from .registry import ReportRequest
+from .totals import count_figures, report_day_figures, totals_complete
 
 
 @dataclass
@@ -22,7 +17,8 @@ class Figures:
     - count: payments that succeeded in it (by `succeeded_at`, whatever became of them later);
     - gross: their amounts;
     - refunds: refunds made in it (by the refund's own time, whichever day it paid back);
-    - commission: Inecopay's commission on the payments counted (not yet reconciled: 0);
+    - commission: Inecopay's commission on the payments counted, as settlements charged it
+      when each succeeded (0 for test payments and where there is no tariff);
     - net = gross − refunds − commission.
     """
 
@@ -45,51 +41,34 @@ class Figures:
 def daily_figures(request: ReportRequest) -> dict[str, dict[date, Figures]]:
     """Per currency, the figures of each local day of the period that has any.
 
-    Two grouped queries whatever the volume: payments by the local day they succeeded,
-    refunds by the local day they were made. Days are in the period's zone.
+    From the report day totals when they are complete in the period's zone (two queries:
+    their state, then the totals and pending changes in one statement); otherwise counted
+    from the payments and refunds (two grouped queries more). Both give the same figures.
     """
-    zone = ZoneInfo(request.period.zone)
-    start, end = request.period.start, request.period.end
-    payments = Payment.objects.filter(
-        merchant=request.merchant,
-        test=request.test,
-        succeeded_at__gte=start,
-        succeeded_at__lt=end,
-    )
-    refunds = Refund.objects.filter(
-        payment__merchant=request.merchant,
-        payment__test=request.test,
-        status=Refund.Status.SUCCEEDED,
-        created_at__gte=start,
-        created_at__lt=end,
-    )
-    if request.shop_ids:
-        payments = payments.filter(shop_id__in=request.shop_ids)
-        refunds = refunds.filter(payment__shop_id__in=request.shop_ids)
-
-    figures: dict[str, dict[date, Figures]] = defaultdict(lambda: defaultdict(Figures))
-    paid = (
-        payments.annotate(day=TruncDate("succeeded_at", tzinfo=zone))
-        .values("currency", "day")
-        .annotate(
-            n=Count("id"),
-            gross=Sum("amount"),
-            # Filled by reconciliation; a payment not yet reconciled counts as 0 so far.
-            commission=Coalesce(Sum("commission_amount"), 0),
+    period = request.period
+    if totals_complete(request.merchant, period.zone):
+        return report_day_figures(
+            merchant=request.merchant,
+            test=request.test,
+            zone=period.zone,
+            first=period.first,
+            after=period.after,
+            shop_ids=request.shop_ids,
         )
-        .order_by()
+    return counted_figures(request)
+
+
+def counted_figures(request: ReportRequest) -> dict[str, dict[date, Figures]]:
+    """The same figures counted from the payments and refunds themselves."""
+    counted = count_figures(
+        merchant_id=request.merchant.pk,
+        zone=request.period.zone,
+        test=request.test,
+        start=request.period.start,
+        end=request.period.end,
+        shop_ids=request.shop_ids,
     )
-    for row in paid:
-        day = figures[row["currency"]][row["day"]]
-        day.count += row["n"]
-        day.gross += row["gross"] or 0
-        day.commission += row["commission"] or 0
-    given_back = (
-        refunds.annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("payment__currency", "day")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in given_back:
-        figures[row["payment__currency"]][row["day"]].refunds += row["total"] or 0
+    figures: dict[str, dict[date, Figures]] = defaultdict(lambda: defaultdict(Figures))
+    for (_test, _shop, currency, day), sums in counted.items():
+        figures[currency][day].add(Figures(*sums))
     return {currency: dict(days) for currency, days in figures.items()}

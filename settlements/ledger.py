@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
+from django.dispatch import Signal
 
 from merchants.models import Tariff, TariffAcceptance, TariffRate
 from transactions.models import Payment, PaymentEvent, Refund
@@ -27,6 +28,10 @@ from .models import LedgerEntry, Settlement
 
 Kind = LedgerEntry.Kind
 Status = Payment.Status
+
+# Sent inside the payment's transaction once a succeeded payment's commission is set on it,
+# with `payment` and `commission` (minor units, maybe 0): apps above keep figures of it.
+commission_charged = Signal()
 
 
 def round_half_up(value: Decimal) -> int:
@@ -92,6 +97,7 @@ def entries_for_event(event: PaymentEvent) -> list[LedgerEntry]:
         )
         Payment.objects.filter(pk=payment.pk).update(commission_amount=commission, tariff=tariff)
         payment.commission_amount, payment.tariff = commission, tariff
+        commission_charged.send(sender=Payment, payment=payment, commission=commission)
         entries = [_entry(payment, event, Kind.GROSS, payment.amount)]
         if commission:
             entries.append(_entry(payment, event, Kind.COMMISSION, -commission))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -37,16 +38,20 @@ def paid(
         payment = services.payment_create(
             shop=shop, test=test, amount=amount, currency=currency, order_id=f"o-{moment:%s}"
         )
-    with at(moment):
+    # The commission is what settlements charges on success (no tariff here: 0), or the
+    # given one as if the tariff said so.
+    charged = (
+        mock.patch("settlements.ledger.commission_for", return_value=commission)
+        if commission is not None
+        else contextlib.nullcontext()
+    )
+    with at(moment), charged:
         services.payment_transition(
             payment=payment, to=Payment.Status.PROCESSING, actor=Actor.SYSTEM
         )
         services.payment_transition(
             payment=payment, to=Payment.Status.SUCCEEDED, actor=Actor.SYSTEM
         )
-    if commission is not None:
-        # Reconciliation's job, which has no service yet.
-        Payment.objects.filter(pk=payment.pk).update(commission_amount=commission)
     payment.refresh_from_db()
     return payment
 
