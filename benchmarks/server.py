@@ -96,7 +96,9 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     raise SystemExit("gunicorn did not answer in time")
 
 
-def start_gunicorn(env: dict[str, str], *, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    env: dict[str, str], *, workers: int, threads: int
+) -> tuple[subprocess.Popen, int]:
     """gunicorn gthread serving the portal on a free port, answering before this returns."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
