@@ -157,6 +157,11 @@ def _sheet_title(section: Section, sheets: list[Sheet]) -> str:
     return candidate
 
 
+def _section_values(section: Section):
+    for row in section.rows:
+        yield _values(section, row)
+
+
 def render_xlsx(report: Report) -> bytes:
     """A sheet stating the report, then a sheet per currency with typed cells and totals."""
     about = Sheet(
@@ -175,7 +180,9 @@ def render_xlsx(report: Report) -> bytes:
     sheets = [about]
     for section in report.sections:
         columns = [Column(c.key, str(c.title), c.kind, c.width) for c in section.columns]
-        rows = (_values(section, row) for row in section.rows)
+        # Each section's own generator (a bare generator expression here would read the
+        # loop's last section by the time the workbook is written).
+        rows = _section_values(section)
         totals = _totals(section)
         if totals is not None and columns[0].kind != "text":
             # A date column holds only dates: the totals row stays unlabelled there, bold,
