@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db import models
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from merchants import selectors
@@ -106,14 +107,16 @@ def test_every_demo_login_signs_in_with_its_role(role):
     assert client.get("/dashboard/").status_code == 200
 
 
-def test_demo_staff_reaches_admin():
+def test_demo_staff_signs_in_and_is_asked_to_set_up_two_factor_before_the_admin():
     logins = _seed_json()
     client = Client()
     client.post(
         "/accounts/login/",
         {"login": logins["staff_email"], "password": logins["staff_password"]},
     )
-    assert client.get("/admin/").status_code == 200
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
 
 
 def test_seed_demo_prints_logins_for_people():
