@@ -24,7 +24,8 @@ import time as clock
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from .payments_api import _admin, _database_url
+from .server import admin as _admin
+from .server import database_url as _database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE = os.environ.get("BENCH_SUBS_DATABASE", "inecopay_bench_subs")
