@@ -2,23 +2,24 @@
 
 The sweeper (beat, every minute) locks due subscriptions with SKIP LOCKED, writes one
 ReportRun per period (unique on subscription and period start) and moves the subscription
-on; the runs are queued on commit, a task per DELIVERY_CHUNK runs, which loads the chunk's
-subscriptions, members and shops at once and shares found report files between its runs. A periodic subscription that missed periods
-while no worker ran catches up at most the last CATCH_UP_PERIODS of them; an «on each
-payment» one covers at most the last EACH_PAYMENT_CATCH_UP in one email.
+on; the runs are queued on commit, a task per DELIVERY_CHUNK runs, which reads the chunk's
+subscriptions, members and shops at once and shares the report files found between its
+runs. A periodic subscription that missed periods while no worker ran catches up at most
+the last CATCH_UP_PERIODS of them; an «on each payment» one covers at most the last
+EACH_PAYMENT_CATCH_UP in one email.
 
 Sending a run is exactly once in all but one instant. A worker claims each run of its
 chunk on its own, just before sending it, under the run's row lock (queued → rendering,
-with claimed_at: one conditional UPDATE, or a locked read when the run is anything but
-queued or due), renders or reuses the files, stamps
-sending_at, hands the message to the mail server and marks the run sent. A second sweep,
-a duplicate message or a second worker finds the run claimed or sent and does nothing. A
-worker that died (a claim older than STALE_AFTER) is taken over and the run is sent: a
-mail server accepts a message only with its final answer to the message's data, so a
-worker that died during the conversation delivered nothing. Only a death between that
-answer and marking the run sent gives a second copy, and it carries the same Message-ID,
-which mail systems use to drop duplicates. A mail server that refuses the message is a
-known non-delivery: the run is retried after BACKOFF.
+with claimed_at; one conditional UPDATE, or a locked read when the run is not plainly
+queued or due), renders or reuses the files, stamps sending_at, hands the message to the
+mail server and marks the run sent. A second sweep, a duplicate message or a second worker
+finds the run claimed or sent and does nothing. A worker that died (a claim older than
+STALE_AFTER) is taken over and the run is sent: a mail server accepts a message only with
+its final answer to the message's data, so a worker that died during the conversation
+delivered nothing. Only a death between that answer and marking the run sent gives a
+second copy, and it carries the same Message-ID, which mail systems use to drop
+duplicates. A mail server that refuses the message is a known non-delivery: the run is
+retried after BACKOFF.
 """
 
 from __future__ import annotations
