@@ -16,6 +16,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -168,6 +169,7 @@ def run() -> list[tuple[str, str, str]]:
     seeded = clock.perf_counter() - start
     app.control.purge()
 
+    load_before = os.getloadavg()
     worker = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -205,8 +207,13 @@ def run() -> list[tuple[str, str, str]]:
             clock.sleep(1)
         elapsed = clock.perf_counter() - start
     finally:
+        load_after = os.getloadavg()
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
+    # The worker and its pool processes (reaped by it): what the sending cost in CPU,
+    # which the machine's load does not change as much as the elapsed time.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = usage.ru_utime + usage.ru_stime
 
     recipients = _outbox(work / "outbox")
     runs = ReportRun.objects.count()
@@ -229,6 +236,16 @@ def run() -> list[tuple[str, str, str]]:
             f"< {LIMIT_S:.0f} s",
         ),
         ("emails per second", f"{count / elapsed:.1f}", "—"),
+        (
+            "worker CPU, all its processes (per email)",
+            f"{worker_cpu:.0f} s ({worker_cpu / count * 1000:.1f} ms)",
+            "—",
+        ),
+        (
+            "load average (1 min) at the worker's start / at the last email",
+            f"{load_before[0]:.1f} / {load_after[0]:.1f}",
+            "—",
+        ),
         (
             f"distinct reports rendered (once each; files in storage: {files:,})",
             f"{rendered:,}",

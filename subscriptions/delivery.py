@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -455,17 +455,19 @@ def _listing(run: ReportRun, files: list[RenderedReport]) -> tuple[list[dict], d
     return listed, expires_at
 
 
-def _base_context(run: ReportRun) -> dict:
+def _base_context(run: ReportRun, url: str) -> dict:
     subscription = run.subscription
     return {
         "subscription": subscription,
         "merchant_name": subscription.merchant.display_name,
-        "unsubscribe_url": unsubscribe_url(subscription),
+        "unsubscribe_url": url,
         "zone": run.time_zone or subscription.merchant.time_zone,
     }
 
 
-def _periodic_message(run: ReportRun, shop_ids: tuple[int, ...], now: datetime, cache: ChunkCache):
+def _periodic_message(
+    run: ReportRun, shop_ids: tuple[int, ...], now: datetime, cache: ChunkCache, url: str
+):
     from reports.pdf import period_label
 
     subscription = run.subscription
@@ -473,7 +475,7 @@ def _periodic_message(run: ReportRun, shop_ids: tuple[int, ...], now: datetime, 
     listed, expires_at = _listing(run, files)
     period = run_period(run)
     context = {
-        **_base_context(run),
+        **_base_context(run, url),
         "period_label": period_label(period),
         "period_interval": period.interval,
         "files": listed,
@@ -491,7 +493,7 @@ def _periodic_message(run: ReportRun, shop_ids: tuple[int, ...], now: datetime, 
     return message
 
 
-def _payments_message(run: ReportRun, shop_ids: tuple[int, ...]):
+def _payments_message(run: ReportRun, shop_ids: tuple[int, ...], url: str):
     subscription = run.subscription
     zone = ZoneInfo(subscription.merchant.time_zone)
     start, end = run.period_start, run.period_end
@@ -529,7 +531,7 @@ def _payments_message(run: ReportRun, shop_ids: tuple[int, ...]):
         # Naive wall-clock time of the merchant's zone, which the email names.
         event["local"] = event["at"].astimezone(zone).replace(tzinfo=None)
     context = {
-        **_base_context(run),
+        **_base_context(run, url),
         "zone": zone.key,
         "events": events[:LISTED_EVENTS],
         "more": len(events) > LISTED_EVENTS,
@@ -551,12 +553,13 @@ def report_run_message(
     shop_ids = effective_shop_ids(subscription)
     if shop_ids is None:
         return None
+    # In the body and the headers; reversing a URL is not free at 10 000 emails.
+    url = unsubscribe_url(subscription)
     with translation.override(subscription.language):
         if subscription.is_periodic:
-            message = _periodic_message(run, shop_ids, now, cache)
+            message = _periodic_message(run, shop_ids, now, cache, url)
         else:
-            message = _payments_message(run, shop_ids)
-    url = unsubscribe_url(subscription)
+            message = _payments_message(run, shop_ids, url)
     message.to = [subscription.email]
     message.extra_headers = {
         "List-Unsubscribe": f"<{url}>",
@@ -646,10 +649,10 @@ def report_runs_deliver(*, run_ids: list[int], now: datetime | None = None) -> l
         .prefetch_related("subscription__shops")
     }
     cache = ChunkCache()
-    # Subscriptions whose run was sent: their failure count is reset and the time of the
-    # last sending noted in one UPDATE for the chunk (before any other run of the same
-    # subscription is sent, so that its own failure counts from zero).
-    sent: dict[int, datetime] = {}
+    # Subscriptions whose run was sent: their failure count is reset and their last
+    # sending noted in one UPDATE for the chunk, or before another run of one of them is
+    # taken, so that a failure of that run counts from zero.
+    sent: set[int] = set()
     outcomes = []
     try:
         for run_id in run_ids:
@@ -664,54 +667,59 @@ def report_runs_deliver(*, run_ids: list[int], now: datetime | None = None) -> l
             if claimed is None:
                 outcomes.append("skipped")
                 continue
-            outcome, sent_at = _deliver(claimed, at, cache)
-            if sent_at is not None:
-                sent[claimed.subscription_id] = sent_at
+            outcome = _deliver(claimed, at, cache)
+            if outcome == "sent":
+                sent.add(claimed.subscription_id)
             outcomes.append(outcome)
     finally:
         _note_sent(sent)
     return outcomes
 
 
-def _note_sent(sent: dict[int, datetime]) -> None:
-    """Reset the failure count and note the last sending of subscriptions just sent."""
-    by_time: dict[datetime, list[int]] = {}
-    for subscription_id, sent_at in sent.items():
-        by_time.setdefault(sent_at, []).append(subscription_id)
-    for sent_at, ids in by_time.items():
-        ReportSubscription.objects.filter(pk__in=ids).update(
-            consecutive_failures=0, last_sent_at=sent_at, last_error=""
-        )
+def _note_sent(sent: set[int]) -> None:
+    """Reset the failure count of subscriptions just sent, and note their last sending
+    (their latest sent run's), in one UPDATE."""
+    if not sent:
+        return
+    latest = (
+        ReportRun.objects.filter(subscription=OuterRef("pk"), status=ReportRun.Status.SENT)
+        .order_by()
+        .values("subscription")
+        .annotate(at=Max("sent_at"))
+        .values("at")
+    )
+    ReportSubscription.objects.filter(pk__in=sent).update(
+        consecutive_failures=0, last_sent_at=Subquery(latest), last_error=""
+    )
     sent.clear()
 
 
-def _deliver(run: ReportRun, now: datetime, cache: ChunkCache) -> tuple[str, datetime | None]:
-    """Render and send a run this worker has claimed: what happened, and when it was sent
-    (the caller notes it on the subscription)."""
+def _deliver(run: ReportRun, now: datetime, cache: ChunkCache) -> str:
+    """Render and send a run this worker has claimed; the caller notes a sending on the
+    subscription."""
     subscription = run.subscription
     problem = access_problem(subscription)
     if problem:
         _stop(run, problem, now)
-        return "stopped", None
+        return "stopped"
     try:
         message = report_run_message(run, now=now, cache=cache)
     except Exception as exc:
         logger.exception("report run %s could not be made", run.pk)
         _fail(run, f"{type(exc).__name__}: {exc}"[:1000], now)
-        return "failed", None
+        return "failed"
     if message is None:
         reason = _("None of the chosen shops belongs to the merchant any more.")
         _mine(run).update(status=ReportRun.Status.FAILED, error=reason, retry_at=None)
-        return "failed", None
+        return "failed"
     # From here a crash is taken over after STALE_AFTER and the message sent again.
     if not _mine(run).update(sending_at=timezone.now()):
-        return "skipped", None
+        return "skipped"
     try:
         message.send()
     except Exception as exc:
         logger.warning("report run %s: the mail server refused: %s", run.pk, exc)
         _fail(run, f"{type(exc).__name__}: {exc}"[:1000], now)
-        return "failed", None
-    sent_at = timezone.now()
-    _mine(run).update(status=ReportRun.Status.SENT, sent_at=sent_at, error="")
-    return "sent", sent_at
+        return "failed"
+    _mine(run).update(status=ReportRun.Status.SENT, sent_at=timezone.now(), error="")
+    return "sent"
