@@ -14,7 +14,7 @@ Measured, each beside its limit:
   query, rendering) to the response's bytes; best of five after a warm-up, and the
   grouped-query path beside it (totals not complete) for reference;
 - the payments registry PDF at 500, 2 000, 10 000 and 20 000 rows, each rendered in a fresh
-  process (chunks of reports.registry_pdf.CHUNK_ROWS merged with pypdf): rows/s and the
+  process (chunks of reports.registry_files.CHUNK_ROWS merged with pypdf): rows/s and the
   process's peak RSS (VmHWM).
 """
 

@@ -8,7 +8,9 @@ PostgreSQL server of DATABASE_URL, Redis at REDIS_URL (default redis://127.0.0.1
 and the dev outbox backend in a temporary folder, which the worker processes write every
 email to as an .eml file. Each merchant's ten subscriptions share a few report shapes
 (XLSX and CSV of «По дням», a PDF for every tenth merchant), so renders are shared.
-BENCH_SUBS_MERCHANTS (1000) and BENCH_SUBS_PER_MERCHANT (10) scale it.
+BENCH_SUBS_MERCHANTS (1000) and BENCH_SUBS_PER_MERCHANT (10) scale it. Besides the elapsed
+time it reports the worker's CPU time (all its processes) and the load average, since on
+a shared machine the elapsed time follows the load.
 """
 
 from __future__ import annotations

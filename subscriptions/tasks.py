@@ -16,7 +16,8 @@ def sweep_report_subscriptions() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def deliver_report_run(run_id: int) -> str:
-    """Send one run's email. Safe to run twice or at once: the run is claimed under lock."""
+    """Send one run's email. Safe to run twice or at once: the run is claimed under lock.
+    The sweeper queues chunks now (deliver_report_runs); this serves messages queued before."""
     return report_run_deliver(run_id=run_id)
 
 
