@@ -16,7 +16,7 @@ Measured, each beside its limit:
   counted from the payments and refunds (the fallback while the totals are not complete);
   the figures' query alone beside each;
 - the payments registry PDF at 500, 2 000, 10 000 and 20 000 rows, each rendered in a fresh
-  process (chunks of reports.registry_pdf.CHUNK_ROWS merged with pypdf): rows/s and the
+  process (chunks of reports.registry_files.CHUNK_ROWS merged with pypdf): rows/s and the
   process's peak RSS (VmHWM).
 """
 

@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import posixpath
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,8 @@ from django.template.loader import render_to_string
 from django.utils.formats import date_format, number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from inecopay.lib.money import MINOR_UNITS, Currency
@@ -66,10 +68,53 @@ class BundledFilesFetcher(URLFetcher):
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mimetype})
 
 
-def html_to_pdf(html: str) -> bytes:
-    """A PDF of `html`, its resources fetched only from the bundled static files."""
-    document = HTML(string=html, base_url=BUNDLED, url_fetcher=BundledFilesFetcher())
-    return document.write_pdf()
+class _OwnUserAgentHTML(HTML):
+    """A document styled by its own user-agent sheet instead of WeasyPrint's HTML5 one."""
+
+    def __init__(self, *args, user_agent: CSS, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._user_agent = user_agent
+
+    # WeasyPrint's hook for the user-agent sheets (weasyprint 70's HTML._ua_stylesheets).
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [self._user_agent]
+
+
+# Parsed style templates with their fonts loaded, per thread: WeasyPrint's font
+# configuration wraps fontconfig and Pango objects that are not shared across threads.
+_styles = threading.local()
+
+
+def stylesheet(template: str) -> tuple[CSS, FontConfiguration]:
+    """The style template parsed once per process (and thread) with its fonts loaded: each
+    chunk of a long registry, and each report a worker renders, would otherwise parse
+    the CSS and load the four font files anew."""
+    parsed = _styles.__dict__.setdefault("parsed", {})
+    if template not in parsed:
+        font_config = FontConfiguration()
+        css = CSS(
+            string=render_to_string(template, {"bundled": BUNDLED}),
+            base_url=BUNDLED,
+            url_fetcher=BundledFilesFetcher(),
+            font_config=font_config,
+        )
+        parsed[template] = (css, font_config)
+    return parsed[template]
+
+
+def html_to_pdf(html: str, *, style: str | None = None, user_agent: str | None = None) -> bytes:
+    """A PDF of `html`, its resources fetched only from the bundled static files. `style`
+    names a CSS template applied besides the document's own (see stylesheet());
+    `user_agent` one that replaces WeasyPrint's HTML5 user-agent sheet."""
+    options = {"string": html, "base_url": BUNDLED, "url_fetcher": BundledFilesFetcher()}
+    if user_agent is not None:
+        document = _OwnUserAgentHTML(**options, user_agent=stylesheet(user_agent)[0])
+    else:
+        document = HTML(**options)
+    if style is None:
+        return document.write_pdf()
+    css, font_config = stylesheet(style)
+    return document.write_pdf(stylesheets=[css], font_config=font_config)
 
 
 # ---------------------------------------------------------------------------
@@ -210,13 +255,18 @@ def period_label(period: Period) -> str:
     return f"{date_format(period.first, 'SHORT_DATE_FORMAT')} – {date_format(last, 'SHORT_DATE_FORMAT')}"
 
 
+# The templates whose fixed style is a separate CSS template (see stylesheet()).
+STYLES = {"reports/pdf/report.html": "reports/pdf/report.css"}
+
+
 def render_pdf(report: Report) -> bytes:
     """The report as an A4 PDF in the active language."""
     label = period_label(report.period)
     header = f"{report.merchant_name} · {report.title} · {label}"
     variant = get_variant(report.variant)
+    template = variant.pdf_template if variant else "reports/pdf/report.html"
     html = render_to_string(
-        variant.pdf_template if variant else "reports/pdf/report.html",
+        template,
         {
             "report": report,
             "bundled": BUNDLED,
@@ -230,4 +280,4 @@ def render_pdf(report: Report) -> bytes:
             "LANGUAGE_CODE": get_language(),
         },
     )
-    return html_to_pdf(html)
+    return html_to_pdf(html, style=STYLES.get(template))

@@ -361,7 +361,10 @@ def registry_pdf_write(
             "reports/pdf/registry.html",
             {**common, **piece, "first_chunk": n == 0, "first_page": pages + 1},
         )
-        reader = PdfReader(io.BytesIO(html_to_pdf(html)))
+        pdf = html_to_pdf(
+            html, style="reports/pdf/registry.css", user_agent="reports/pdf/registry_ua.css"
+        )
+        reader = PdfReader(io.BytesIO(pdf))
         for page in reader.pages:
             writer.add_page(page)
         pages += len(reader.pages)

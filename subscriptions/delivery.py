@@ -2,20 +2,24 @@
 
 The sweeper (beat, every minute) locks due subscriptions with SKIP LOCKED, writes one
 ReportRun per period (unique on subscription and period start) and moves the subscription
-on; the runs' tasks are queued on commit. A periodic subscription that missed periods
-while no worker ran catches up at most the last CATCH_UP_PERIODS of them; an «on each
-payment» one covers at most the last EACH_PAYMENT_CATCH_UP in one email.
+on; the runs are queued on commit, a task per DELIVERY_CHUNK runs, which reads the chunk's
+subscriptions, members and shops at once and shares the report files found between its
+runs. A periodic subscription that missed periods while no worker ran catches up at most
+the last CATCH_UP_PERIODS of them; an «on each payment» one covers at most the last
+EACH_PAYMENT_CATCH_UP in one email.
 
-Sending a run is exactly once in all but one instant. A worker claims the run under its
-row lock (queued → rendering, with claimed_at), renders or reuses the files, stamps
-sending_at, hands the message to the mail server and marks the run sent. A second sweep,
-a duplicate message or a second worker finds the run claimed or sent and does nothing. A
-worker that died (a claim older than STALE_AFTER) is taken over and the run is sent: a
-mail server accepts a message only with its final answer to the message's data, so a
-worker that died during the conversation delivered nothing. Only a death between that
-answer and marking the run sent gives a second copy, and it carries the same Message-ID,
-which mail systems use to drop duplicates. A mail server that refuses the message is a
-known non-delivery: the run is retried after BACKOFF.
+Sending a run is exactly once in all but one instant. A worker claims each run of its
+chunk on its own, just before sending it, under the run's row lock (queued → rendering,
+with claimed_at; one conditional UPDATE, or a locked read when the run is not plainly
+queued or due), renders or reuses the files, stamps sending_at, hands the message to the
+mail server and marks the run sent. A second sweep, a duplicate message or a second worker
+finds the run claimed or sent and does nothing. A worker that died (a claim older than
+STALE_AFTER) is taken over and the run is sent: a mail server accepts a message only with
+its final answer to the message's data, so a worker that died during the conversation
+delivered nothing. Only a death between that answer and marking the run sent gives a
+second copy, and it carries the same Message-ID, which mail systems use to drop
+duplicates. A mail server that refuses the message is a known non-delivery: the run is
+retried after BACKOFF.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -71,6 +75,13 @@ STALE_AFTER = timedelta(minutes=10)
 REQUEUE_AFTER = timedelta(minutes=10)
 # Subscriptions locked and moved on per transaction by the sweeper.
 SWEEP_BATCH = 500
+# Runs per delivery task: a broker message and the runs' subscriptions, shops and files
+# are loaded once per chunk; each run is still claimed on its own.
+DELIVERY_CHUNK = 50
+# Attachments kept in memory while a chunk is delivered (many runs of a chunk send the
+# same files), each up to the first and all together up to the second.
+ATTACHMENT_CACHE_FILE = 2 * 1024 * 1024
+ATTACHMENT_CACHE_TOTAL = 32 * 1024 * 1024
 # The most payments and refunds listed in one «on each payment» email.
 LISTED_EVENTS = 200
 # Attachments larger than this in total go as expiring links instead.
@@ -82,10 +93,16 @@ def attachment_limit() -> int:
 
 
 def _enqueue(run_ids: list[int]) -> None:
-    from .tasks import deliver_report_run
+    """One message per DELIVERY_CHUNK runs, all published over one broker connection."""
+    from .tasks import deliver_report_runs
 
-    for run_id in run_ids:
-        deliver_report_run.delay(run_id)
+    if not run_ids:
+        return
+    with deliver_report_runs.app.producer_or_acquire() as producer:
+        for start in range(0, len(run_ids), DELIVERY_CHUNK):
+            deliver_report_runs.apply_async(
+                (run_ids[start : start + DELIVERY_CHUNK],), producer=producer
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -130,10 +147,29 @@ def _periodic_batch(now: datetime) -> list[int] | None:
             for subscription in batch
             for period in _due_periods(subscription, now)
         ]
-        ReportSubscription.objects.bulk_update(batch, ["next_period_after", "next_run_at"])
+        _move_on(batch)
         ids = _write_runs(runs)
         transaction.on_commit(partial(_enqueue, ids))
     return ids
+
+
+def _move_on(batch: list[ReportSubscription]) -> None:
+    """Save the batch's next_period_after and next_run_at: one UPDATE per shared pair of
+    values (subscriptions of one send time and zone move alike), the rest in one bulk_update."""
+    groups: dict[tuple, list[ReportSubscription]] = {}
+    for subscription in batch:
+        key = (subscription.next_period_after, subscription.next_run_at)
+        groups.setdefault(key, []).append(subscription)
+    single = []
+    for (after, run_at), members in groups.items():
+        if len(members) == 1:
+            single.extend(members)
+            continue
+        ReportSubscription.objects.filter(pk__in=[m.pk for m in members]).update(
+            next_period_after=after, next_run_at=run_at
+        )
+    if single:
+        ReportSubscription.objects.bulk_update(single, ["next_period_after", "next_run_at"])
 
 
 def _write_runs(runs: list[ReportRun]) -> list[int]:
@@ -228,6 +264,43 @@ def subscriptions_sweep(*, now: datetime | None = None) -> dict[str, int]:
 # ---------------------------------------------------------------------------
 # Sending one run
 # ---------------------------------------------------------------------------
+def _claim_quick(run: ReportRun, now: datetime) -> ReportRun | None:
+    """Claim a run loaded with its chunk in one conditional UPDATE, when it was queued or
+    due for its retry and its subscription active; None when that no longer holds (the
+    caller then claims it under lock). The row's lock and PostgreSQL's recheck of the
+    conditions after a concurrent update let one claim win; `attempts` is compared so that
+    a run claimed and released by another worker since the chunk was loaded is not
+    mistaken for the one loaded."""
+    due = run.status == ReportRun.Status.QUEUED or (
+        run.status == ReportRun.Status.FAILED and run.retry_at is not None and run.retry_at <= now
+    )
+    if not due or run.subscription.status != ReportSubscription.Status.ACTIVE:
+        return None
+    active = ReportSubscription.objects.filter(
+        pk=run.subscription_id, status=ReportSubscription.Status.ACTIVE
+    ).values("pk")
+    claimed = ReportRun.objects.filter(
+        Q(status=ReportRun.Status.QUEUED) | Q(status=ReportRun.Status.FAILED, retry_at__lte=now),
+        pk=run.pk,
+        attempts=run.attempts,
+        subscription_id__in=active,
+    ).update(
+        status=ReportRun.Status.RENDERING,
+        claimed_at=now,
+        attempts=run.attempts + 1,
+        retry_at=None,
+        sending_at=None,
+    )
+    if not claimed:
+        return None
+    run.status = ReportRun.Status.RENDERING
+    run.claimed_at = now
+    run.attempts += 1
+    run.retry_at = None
+    run.sending_at = None
+    return run
+
+
 def _claim(run_id: int, now: datetime) -> ReportRun | None:
     """Take the run for this worker (queued → rendering), or None if it is sent, taken by
     a live worker, waiting for its retry, or not to be sent."""
@@ -297,10 +370,38 @@ def run_period(run: ReportRun) -> Period:
     return Period(kind, first, after, zone.key)
 
 
-def _report_files(run: ReportRun, shop_ids: tuple[int, ...], now: datetime) -> list:
+class ChunkCache:
+    """What the runs of one delivery chunk share: the stored reports by key, and the
+    attachments' bytes (read from storage once per chunk and file)."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, RenderedReport] = {}
+        self.files: dict[str, bytes] = {}
+        self.kept = 0
+
+    def content(self, report: RenderedReport) -> bytes:
+        name = report.file.name
+        if name in self.files:
+            return self.files[name]
+        with report.file.open("rb") as stream:
+            content = stream.read()
+        if len(content) <= ATTACHMENT_CACHE_FILE and self.kept + len(content) <= (
+            ATTACHMENT_CACHE_TOTAL
+        ):
+            self.files[name] = content
+            self.kept += len(content)
+        return content
+
+
+def _report_files(
+    run: ReportRun, shop_ids: tuple[int, ...], now: datetime, cache: ChunkCache
+) -> list:
     """The run's files, each rendered once across all subscriptions that ask for it."""
     subscription = run.subscription
-    shops = tuple(subscription.shops.filter(pk__in=shop_ids).order_by("pk")) if shop_ids else ()
+    # The subscription's shops are loaded already (effective_shop_ids read them).
+    shops = tuple(
+        sorted((s for s in subscription.shops.all() if s.pk in shop_ids), key=lambda s: s.pk)
+    )
     request = ReportRequest(
         merchant=subscription.merchant,
         shops=shops,
@@ -331,6 +432,7 @@ def _report_files(run: ReportRun, shop_ids: tuple[int, ...], now: datetime) -> l
                         fmt=fmt,
                         language=subscription.language,
                         build=build,
+                        known=cache.reports,
                     )
                 )
             except ReportTooLarge:
@@ -353,25 +455,27 @@ def _listing(run: ReportRun, files: list[RenderedReport]) -> tuple[list[dict], d
     return listed, expires_at
 
 
-def _base_context(run: ReportRun) -> dict:
+def _base_context(run: ReportRun, url: str) -> dict:
     subscription = run.subscription
     return {
         "subscription": subscription,
         "merchant_name": subscription.merchant.display_name,
-        "unsubscribe_url": unsubscribe_url(subscription),
+        "unsubscribe_url": url,
         "zone": run.time_zone or subscription.merchant.time_zone,
     }
 
 
-def _periodic_message(run: ReportRun, shop_ids: tuple[int, ...], now: datetime):
+def _periodic_message(
+    run: ReportRun, shop_ids: tuple[int, ...], now: datetime, cache: ChunkCache, url: str
+):
     from reports.pdf import period_label
 
     subscription = run.subscription
-    files = _report_files(run, shop_ids, now)
+    files = _report_files(run, shop_ids, now, cache)
     listed, expires_at = _listing(run, files)
     period = run_period(run)
     context = {
-        **_base_context(run),
+        **_base_context(run, url),
         "period_label": period_label(period),
         "period_interval": period.interval,
         "files": listed,
@@ -385,12 +489,11 @@ def _periodic_message(run: ReportRun, shop_ids: tuple[int, ...], now: datetime):
     message = render_mail("report_subscription", context, subscription.language)
     if expires_at is None:
         for report in files:
-            with report.file.open("rb") as stream:
-                message.attach(report.filename, stream.read(), report.mimetype)
+            message.attach(report.filename, cache.content(report), report.mimetype)
     return message
 
 
-def _payments_message(run: ReportRun, shop_ids: tuple[int, ...]):
+def _payments_message(run: ReportRun, shop_ids: tuple[int, ...], url: str):
     subscription = run.subscription
     zone = ZoneInfo(subscription.merchant.time_zone)
     start, end = run.period_start, run.period_end
@@ -428,7 +531,7 @@ def _payments_message(run: ReportRun, shop_ids: tuple[int, ...]):
         # Naive wall-clock time of the merchant's zone, which the email names.
         event["local"] = event["at"].astimezone(zone).replace(tzinfo=None)
     context = {
-        **_base_context(run),
+        **_base_context(run, url),
         "zone": zone.key,
         "events": events[:LISTED_EVENTS],
         "more": len(events) > LISTED_EVENTS,
@@ -440,19 +543,23 @@ def _payments_message(run: ReportRun, shop_ids: tuple[int, ...]):
     return render_mail("report_payments", context, subscription.language)
 
 
-def report_run_message(run: ReportRun, *, now: datetime) -> EmailMultiAlternatives | None:
+def report_run_message(
+    run: ReportRun, *, now: datetime, cache: ChunkCache | None = None
+) -> EmailMultiAlternatives | None:
     """The run's email, addressed and with its unsubscribe headers; None when none of the
     chosen shops is the merchant's any more."""
+    cache = cache or ChunkCache()
     subscription = run.subscription
     shop_ids = effective_shop_ids(subscription)
     if shop_ids is None:
         return None
+    # In the body and the headers; reversing a URL is not free at 10 000 emails.
+    url = unsubscribe_url(subscription)
     with translation.override(subscription.language):
         if subscription.is_periodic:
-            message = _periodic_message(run, shop_ids, now)
+            message = _periodic_message(run, shop_ids, now, cache, url)
         else:
-            message = _payments_message(run, shop_ids)
-    url = unsubscribe_url(subscription)
+            message = _payments_message(run, shop_ids, url)
     message.to = [subscription.email]
     message.extra_headers = {
         "List-Unsubscribe": f"<{url}>",
@@ -528,17 +635,75 @@ def _fail(run: ReportRun, error: str, now: datetime) -> None:
 def report_run_deliver(*, run_id: int, now: datetime | None = None) -> str:
     """Send one run's email, at most once. Returns what happened: sent, skipped, stopped
     or failed."""
-    now = now or timezone.now()
-    run = _claim(run_id, now)
-    if run is None:
-        return "skipped"
+    return report_runs_deliver(run_ids=[run_id], now=now)[0]
+
+
+def report_runs_deliver(*, run_ids: list[int], now: datetime | None = None) -> list[str]:
+    """Send the emails of a chunk of runs, each at most once and claimed on its own; the
+    runs' subscriptions, members and shops are read in two queries for the chunk. Returns
+    what happened to each run, in order."""
+    loaded = {
+        run.pk: run
+        for run in ReportRun.objects.filter(pk__in=run_ids)
+        .select_related("subscription__merchant", "subscription__membership")
+        .prefetch_related("subscription__shops")
+    }
+    cache = ChunkCache()
+    # Subscriptions whose run was sent: their failure count is reset and their last
+    # sending noted in one UPDATE for the chunk, or before another run of one of them is
+    # taken, so that a failure of that run counts from zero.
+    sent: set[int] = set()
+    outcomes = []
+    try:
+        for run_id in run_ids:
+            at = now or timezone.now()
+            run = loaded.get(run_id)
+            subscription_id = run.subscription_id if run is not None else None
+            if subscription_id is None or subscription_id in sent:
+                _note_sent(sent)
+            claimed = _claim_quick(run, at) if run is not None else None
+            if claimed is None:
+                claimed = _claim(run_id, at)
+            if claimed is None:
+                outcomes.append("skipped")
+                continue
+            outcome = _deliver(claimed, at, cache)
+            if outcome == "sent":
+                sent.add(claimed.subscription_id)
+            outcomes.append(outcome)
+    finally:
+        _note_sent(sent)
+    return outcomes
+
+
+def _note_sent(sent: set[int]) -> None:
+    """Reset the failure count of subscriptions just sent, and note their last sending
+    (their latest sent run's), in one UPDATE."""
+    if not sent:
+        return
+    latest = (
+        ReportRun.objects.filter(subscription=OuterRef("pk"), status=ReportRun.Status.SENT)
+        .order_by()
+        .values("subscription")
+        .annotate(at=Max("sent_at"))
+        .values("at")
+    )
+    ReportSubscription.objects.filter(pk__in=sent).update(
+        consecutive_failures=0, last_sent_at=Subquery(latest), last_error=""
+    )
+    sent.clear()
+
+
+def _deliver(run: ReportRun, now: datetime, cache: ChunkCache) -> str:
+    """Render and send a run this worker has claimed; the caller notes a sending on the
+    subscription."""
     subscription = run.subscription
     problem = access_problem(subscription)
     if problem:
         _stop(run, problem, now)
         return "stopped"
     try:
-        message = report_run_message(run, now=now)
+        message = report_run_message(run, now=now, cache=cache)
     except Exception as exc:
         logger.exception("report run %s could not be made", run.pk)
         _fail(run, f"{type(exc).__name__}: {exc}"[:1000], now)
@@ -556,10 +721,5 @@ def report_run_deliver(*, run_id: int, now: datetime | None = None) -> str:
         logger.warning("report run %s: the mail server refused: %s", run.pk, exc)
         _fail(run, f"{type(exc).__name__}: {exc}"[:1000], now)
         return "failed"
-    sent_at = timezone.now()
-    with transaction.atomic():
-        _mine(run).update(status=ReportRun.Status.SENT, sent_at=sent_at, error="")
-        ReportSubscription.objects.filter(pk=subscription.pk).update(
-            consecutive_failures=0, last_sent_at=sent_at, last_error=""
-        )
+    _mine(run).update(status=ReportRun.Status.SENT, sent_at=timezone.now(), error="")
     return "sent"

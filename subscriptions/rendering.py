@@ -51,10 +51,28 @@ def rendered_report_get(
     fmt: str,
     language: str,
     build: Callable[[], Report],
+    known: dict[str, RenderedReport] | None = None,
 ) -> RenderedReport:
     """The stored file of this report, rendered now (by `build` and the format's renderer)
-    only if no worker has rendered it before."""
+    only if no worker has rendered it before. `known` holds the reports this worker has
+    found or made lately (a delivery chunk's), by key, and saves looking them up again."""
     key = report_key(request=request, variant=variant, fmt=fmt, language=language)
+    if known is not None and key in known:
+        return known[key]
+    report = _rendered_report_get(key, request, variant, fmt, language, build)
+    if known is not None:
+        known[key] = report
+    return report
+
+
+def _rendered_report_get(
+    key: str,
+    request: ReportRequest,
+    variant: str,
+    fmt: str,
+    language: str,
+    build: Callable[[], Report],
+) -> RenderedReport:
     found = RenderedReport.objects.filter(key=key).first()
     if found is not None and _ready(found):
         return found

@@ -23,8 +23,10 @@ from subscriptions.delivery import (
     CATCH_UP_PERIODS,
     STALE_AFTER,
     report_run_deliver,
+    report_runs_deliver,
     subscriptions_sweep,
 )
+from subscriptions.delivery import _enqueue as queue  # the real one; tests patch it
 from subscriptions.models import Frequency, RenderedReport, ReportRun, ReportSubscription
 from tests.factories import MembershipFactory, ShopFactory
 
@@ -591,3 +593,79 @@ def test_two_workers_rendering_the_same_report_render_it_once(shop_merchant, boo
     assert RenderedReport.objects.count() == 1
     assert len(mail.outbox) == 2
     assert mail.outbox[0].attachments[0][1] == mail.outbox[1].attachments[0][1]
+
+
+# ---------------------------------------------------------------------------
+# Chunks: the sweeper queues a message per DELIVERY_CHUNK runs
+# ---------------------------------------------------------------------------
+def test_the_sweeper_queues_one_message_per_chunk_of_runs(shop_merchant, monkeypatch):
+    from subscriptions.tasks import deliver_report_runs
+
+    sent = []
+    monkeypatch.setattr(deliver_report_runs, "apply_async", lambda args, **kw: sent.append(args))
+    queue(list(range(1, delivery.DELIVERY_CHUNK * 2 + 2)))
+    assert [len(args[0]) for args in sent] == [delivery.DELIVERY_CHUNK] * 2 + [1]
+    assert [pk for args in sent for pk in args[0]] == list(
+        range(1, delivery.DELIVERY_CHUNK * 2 + 2)
+    )
+
+
+def test_a_chunk_is_sent_once_each_and_shares_its_lookups(
+    shop_merchant, accountant, books, django_assert_max_num_queries
+):
+    members = [accountant] + [
+        MembershipFactory(merchant=shop_merchant, role=Membership.Role.ACCOUNTANT) for _ in range(5)
+    ]
+    for member in members:
+        subscribe(member, started=utc(2026, 5, 1, 12, 0), formats=("xlsx", "csv"))
+    paid(books, berlin(2026, 5, 1, 10, 0), 700_00)
+    moment = utc(2026, 5, 2, 7, 0)
+    sweep(moment)
+    ids = list(ReportRun.objects.order_by("pk").values_list("pk", flat=True))
+    # Rendered once: the later runs find both files in the chunk's cache.
+    report_runs_deliver(run_ids=ids[:1], now=moment)
+    # The chunk's runs with their subscriptions and shops, the two files looked up once,
+    # three writes per run (claim, sending, sent), the subscriptions' last sending.
+    with django_assert_max_num_queries(2 + 2 + 3 * 5 + 1):
+        outcomes = report_runs_deliver(run_ids=ids[1:], now=moment)
+    assert outcomes == ["sent"] * 5
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in subscriptions(ids))
+    for subscription in subscriptions(ids):
+        assert subscription.last_sent_at is not None and subscription.consecutive_failures == 0
+    # A chunk queued again (a lost message requeued) sends nothing more.
+    assert report_runs_deliver(run_ids=ids, now=moment) == ["skipped"] * 6
+    assert len(mail.outbox) == 6
+
+
+def subscriptions(run_ids: list[int]) -> list[ReportSubscription]:
+    return list(ReportSubscription.objects.filter(runs__pk__in=run_ids))
+
+
+def test_a_run_of_a_paused_subscription_in_a_chunk_is_not_sent(accountant, books):
+    subscription = subscribe(accountant, started=utc(2026, 5, 1, 12, 0), formats=("csv",))
+    moment = utc(2026, 5, 2, 7, 0)
+    sweep(moment)
+    [run] = ReportRun.objects.all()
+    ReportSubscription.objects.filter(pk=subscription.pk).update(status="paused")
+    assert report_runs_deliver(run_ids=[run.pk], now=moment) == ["skipped"]
+    run.refresh_from_db()
+    assert run.status == "failed" and not mail.outbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_chunk_delivered_by_two_workers_at_once_sends_each_run_once(
+    shop_merchant, books, enqueued
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    for _n in range(8):
+        member = MembershipFactory(merchant=shop_merchant, role=Membership.Role.ACCOUNTANT)
+        subscribe(member, started=utc(2026, 5, 1, 12, 0), formats=("csv",))
+    moment = utc(2026, 5, 2, 7, 0)
+    sweep(moment)
+    ids = list(ReportRun.objects.order_by("pk").values_list("pk", flat=True))
+    with at(moment):
+        outcomes = _at_once(lambda: report_runs_deliver(run_ids=ids))
+    assert sorted(outcomes[0] + outcomes[1]) == ["sent"] * 8 + ["skipped"] * 8
+    assert len(mail.outbox) == 8 and len({m.to[0] for m in mail.outbox}) == 8
+    assert set(ReportRun.objects.values_list("status", flat=True)) == {"sent"}
