@@ -194,8 +194,6 @@ def chart(section: Section) -> dict | None:
                 "negative": value < 0,
                 "label": str(label)[:3] if first.kind != "date" else str(label),
                 "label_x": round(CHART_LEFT + n * step + step / 2, 2),
-                "title": f"{_cell(row.get(first.key), first, section.currency)}: "
-                f"{format_money(value, section.currency)}",
             }
         )
     return {
@@ -257,6 +255,9 @@ def period_label(period: Period) -> str:
 
 # The templates whose fixed style is a separate CSS template (see stylesheet()).
 STYLES = {"reports/pdf/report.html": "reports/pdf/report.css"}
+# The user-agent sheet of the layouts made for it (all but the statement's).
+UA_STYLE = "reports/pdf/ua.css"
+OWN_USER_AGENT = {"reports/pdf/report.html"}
 
 
 def render_pdf(report: Report) -> bytes:
@@ -280,4 +281,5 @@ def render_pdf(report: Report) -> bytes:
             "LANGUAGE_CODE": get_language(),
         },
     )
-    return html_to_pdf(html, style=STYLES.get(template))
+    user_agent = UA_STYLE if template in OWN_USER_AGENT else None
+    return html_to_pdf(html, style=STYLES.get(template), user_agent=user_agent)

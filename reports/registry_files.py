@@ -31,7 +31,15 @@ from inecopay.lib.money import Currency
 from inecopay.lib.tabular import Column, Sheet, csv_decimal_separator, iter_csv, write_xlsx
 
 from .payments_registry import RegistryRows, registry_payments
-from .pdf import BUNDLED, CURRENCY_SIGNS, css_string, format_money, html_to_pdf, period_label
+from .pdf import (
+    BUNDLED,
+    CURRENCY_SIGNS,
+    UA_STYLE,
+    css_string,
+    format_money,
+    html_to_pdf,
+    period_label,
+)
 from .tables import Report, Section
 
 # Rows per WeasyPrint document: about eight landscape pages; memory and time per chunk stay
@@ -361,9 +369,7 @@ def registry_pdf_write(
             "reports/pdf/registry.html",
             {**common, **piece, "first_chunk": n == 0, "first_page": pages + 1},
         )
-        pdf = html_to_pdf(
-            html, style="reports/pdf/registry.css", user_agent="reports/pdf/registry_ua.css"
-        )
+        pdf = html_to_pdf(html, style="reports/pdf/registry.css", user_agent=UA_STYLE)
         reader = PdfReader(io.BytesIO(pdf))
         for page in reader.pages:
             writer.add_page(page)
