@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import datetime, timedelta
-from functools import partial
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -149,7 +148,9 @@ def _periodic_batch(now: datetime) -> list[int] | None:
         ]
         _move_on(batch)
         ids = _write_runs(runs)
-        transaction.on_commit(partial(_enqueue, ids))
+        # robust: the runs are rows already; a broker hiccup leaves them to runs_requeue
+        # (a lambda: Django logs a robust callback's failure by its __qualname__).
+        transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
     return ids
 
 
@@ -217,7 +218,9 @@ def _each_payment_batch(now: datetime, end: datetime) -> list[int] | None:
             subscription.covered_until = end
         ReportSubscription.objects.bulk_update(batch, ["covered_until"])
         ids = _write_runs(runs)
-        transaction.on_commit(partial(_enqueue, ids))
+        # robust: the runs are rows already; a broker hiccup leaves them to runs_requeue
+        # (a lambda: Django logs a robust callback's failure by its __qualname__).
+        transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
     return ids
 
 
@@ -242,7 +245,9 @@ def runs_requeue(*, now: datetime) -> int:
             .values_list("pk", flat=True)[:5000]
         )
         ReportRun.objects.filter(pk__in=ids).update(enqueued_at=now)
-        transaction.on_commit(partial(_enqueue, ids))
+        # robust: the runs are rows already; a broker hiccup leaves them to runs_requeue
+        # (a lambda: Django logs a robust callback's failure by its __qualname__).
+        transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
     return len(ids)
 
 

@@ -311,7 +311,7 @@ def test_email_carries_one_click_unsubscribe_headers_and_link(accountant, books,
 
 
 def test_large_reports_go_as_a_link_that_downloads_then_expires(
-    accountant, books, client, settings
+    accountant, books, client, settings, english
 ):
     settings.REPORT_ATTACHMENT_LIMIT = 1_000
     subscribe(accountant, started=utc(2026, 5, 1, 12, 0), formats=("xlsx", "csv"))
@@ -345,7 +345,7 @@ def test_large_reports_go_as_a_link_that_downloads_then_expires(
 # Failures and access
 # ---------------------------------------------------------------------------
 def test_smtp_failures_retry_with_backoff_then_pause_and_tell_the_owners(
-    accountant, books, settings
+    accountant, books, settings, english
 ):
     settings.EMAIL_BACKEND = "tests.subscriptions.delivery_fixtures.RefusingBackend"
     subscription = subscribe(accountant, started=utc(2026, 5, 1, 12, 0))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import time as dt_time
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from celery.contrib.testing import tasks as _testing_tasks  # noqa: F401  registers celery.ping
@@ -115,3 +118,46 @@ def test_with_redis_down_pages_answer_and_webhooks_wait_in_the_outbox(
             assert headers[webhooks.SIGNATURE_HEADER] == expected
         types = sorted(json.loads(body)["type"] for _h, body in receiver.requests)
         assert types == ["payment.processing", "payment.succeeded"]
+
+
+def test_a_report_due_while_redis_is_down_is_sent_once_when_it_returns(redis_server, settings):
+    """The beat sweep that ran as Redis went down wrote the period's run but could not queue
+    it; once Redis is back, the next sweep queues it again and a real worker sends it."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from subscriptions.delivery import subscriptions_sweep
+    from subscriptions.models import ReportRun
+    from subscriptions.tasks import sweep_report_subscriptions
+    from tests.factories import MembershipFactory, MerchantFactory
+    from tests.subscriptions.delivery_fixtures import subscribe
+
+    merchant = MerchantFactory(time_zone="Asia/Yerevan")
+    ShopFactory(merchant=merchant, is_open=True)
+    member = MembershipFactory(merchant=merchant, role="accountant")
+    now = timezone.now()
+    subscription = subscribe(
+        member, started=now - timedelta(days=1), formats=("csv",), send_time=dt_time(0, 0)
+    )
+
+    redis_server.stop()
+    with mock.patch("django.utils.timezone.now", side_effect=lambda: now):
+        counts = subscriptions_sweep()  # the worker that ran it could not reach the broker
+    assert counts["periodic"] == 1
+    run = ReportRun.objects.get()
+    assert run.status == ReportRun.Status.QUEUED
+    assert mail.outbox == []
+
+    redis_server.start()
+    later = now + timedelta(minutes=11)  # past the sweep's wait before queueing again
+    with (
+        mock.patch("django.utils.timezone.now", side_effect=lambda: later),
+        start_worker(app, pool="solo", concurrency=1, perform_ping_check=True),
+    ):
+        sweep_report_subscriptions.delay().get(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not ReportRun.objects.filter(status="sent").exists():
+            time.sleep(0.2)
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.SENT
+    assert [m.to for m in mail.outbox] == [[subscription.email]]
