@@ -12,7 +12,8 @@ from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.test import RequestFactory
+from django.db import transaction
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +37,7 @@ from settlements.models import Payout, PayoutSchedule, Settlement
 from settlements.services import adjustment_create, settle
 from shops.models import Shop
 from subscriptions.models import ReportSubscription
-from tests.factories import MerchantFactory
+from tests.factories import MerchantFactory, UserFactory
 from transactions.models import Payment
 from transactions.services import payment_create, payment_simulate, payment_transition
 
@@ -78,9 +79,18 @@ def _settled_live_payment(shop, staff) -> None:
     )
 
 
-@pytest.fixture
-def data(staff):
-    """Something in every table the admin shows."""
+@pytest.fixture(scope="module")
+def data(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Something in every table the admin shows: the demo and more, built once for the
+    module (seed_demo takes seconds) and rolled back after it."""
+    media = tmp_path_factory.mktemp("admin-media")
+    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock(), transaction.atomic():
+        merchant = _seed_every_table(UserFactory(is_staff=True, is_superuser=True))
+        yield merchant
+        transaction.set_rollback(True)
+
+
+def _seed_every_table(staff) -> Merchant:
     call_command("seed_demo", "--json", stdout=StringIO())
     merchant = Merchant.objects.get(memberships__user__email="merchant@demo.inecopay.am")
     owner = merchant.memberships.get(role=Membership.Role.OWNER)
