@@ -172,7 +172,7 @@ def _upsert_sql() -> str:
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     sums = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in SUMS)
     return (
-        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608  # nosec B608  # quoted table and fixed column names; values are parameters
         f"ON CONFLICT (merchant_id, test, time_zone, day, shop_id, currency) "
         f"DO UPDATE SET {sums}"
     )
@@ -194,7 +194,7 @@ def report_totals_compact(*, limit: int = 10_000) -> int:
         table = connection.ops.quote_name(ReportDayDelta._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {table} WHERE id IN ("  # noqa: S608
+                f"DELETE FROM {table} WHERE id IN ("  # noqa: S608  # nosec B608  # quoted table and fixed column names; the limit is a parameter
                 f"SELECT id FROM {table} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
                 f"RETURNING {', '.join(_COLUMNS)}",
                 [limit],

@@ -14,9 +14,17 @@ def broker_down(monkeypatch):
     # broker_write_url defaults to broker_url, so it is patched first to keep its own value.
     monkeypatch.setattr(app.conf, "broker_write_url", DEAD_BROKER)
     monkeypatch.setattr(app.conf, "broker_url", DEAD_BROKER)
-    app.pool.force_close_all()
+    _drop_pools()
     yield
+    _drop_pools()
+
+
+def _drop_pools() -> None:
+    """Close the app's broker pools and forget them, so the next use opens new ones on the
+    URL then configured (a closed pool kept would refuse every later publish)."""
     app.pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def test_healthz_reports_database_and_broker_ok(client):
