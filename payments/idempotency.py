@@ -34,6 +34,7 @@ CLAIM_SQL = (
     f'INSERT INTO "{_TABLE}" ("shop_id", "test", "key", "fingerprint", "created_at") '  # noqa: S608  # nosec B608  # the model's own table name; values are parameters
     'VALUES (%s, %s, %s, %s, %s) ON CONFLICT ("shop_id", "test", "key") DO NOTHING RETURNING "id"'
 )
+STORE_SQL = f'UPDATE "{_TABLE}" SET "status_code" = %s, "response_body" = {{body}} WHERE "id" = %s'  # noqa: S608  # nosec B608  # the model's own table name; values are parameters
 
 
 def _fingerprint(request: HttpRequest) -> str:
@@ -124,9 +125,13 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 response = view(request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     raise _Discard(response)
-                record.status_code = response.status_code
-                record.response_body = json.loads(response.content)
-                record.save(update_fields=["status_code", "response_body"])
+                # The body as the response carries it: no second serialisation.
+                body = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        STORE_SQL.format(body=body),
+                        [response.status_code, response.content.decode(), record.pk],
+                    )
                 return response
         except _Discard as discarded:
             return discarded.response

@@ -16,17 +16,28 @@ from django.utils import timezone
 from inecopay.lib.cache import OUTAGE, warn_outage
 
 
+def _writer(backend: RedisCache, key: str):
+    """The backend's Redis client for writes, made once per backend (Django makes a new
+    client object on every call, which costs more than the round trip it sends). Writes
+    always go to the first server, so one client serves every key."""
+    client = backend.__dict__.get("_inecopay_writer")
+    if client is None:
+        client = backend.__dict__["_inecopay_writer"] = backend._cache.get_client(key, write=True)
+    return client
+
+
 def _incr(name: str, timeout: int) -> int:
     """Add one to a counter that lives `timeout` seconds; its new value."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        # One round trip on every API request instead of three (add, exists, incr).
+        # One round trip on every request: the counter's name carries its window, so its
+        # expiry only matters for cleaning up and is set by the request that creates it.
         key = backend.make_and_validate_key(name)
         try:
-            pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
-            pipeline.incr(key)
-            pipeline.expire(key, timeout)
-            count, _expiry_set = pipeline.execute()
+            client = _writer(backend, key)
+            count = client.incr(key)
+            if count == 1:
+                client.expire(key, timeout)
         except OUTAGE as exc:  # Redis down: the budget is not enforced until it returns
             warn_outage(exc)
             return 1

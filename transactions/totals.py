@@ -86,7 +86,8 @@ def local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def _row(payment: Payment, zone: str, sign: int) -> tuple:
+def totals_delta_row(payment: Payment, zone: str, sign: int = 1) -> tuple:
+    """A payment's contribution to its totals key, in TOTAL_DELTA_FIELDS order."""
     return (
         payment.merchant_id,
         payment.test,
@@ -102,7 +103,7 @@ def _row(payment: Payment, zone: str, sign: int) -> tuple:
     )
 
 
-_DELTA_FIELDS = (
+TOTAL_DELTA_FIELDS = (
     "merchant_id",
     "test",
     "time_zone",
@@ -121,11 +122,11 @@ def totals_shift(*, before: Payment | None, after: Payment, zone: str) -> None:
     """Move a payment's contribution from its old key (None for a new payment) to its new
     one. Call inside the transaction that saves the change: it only inserts TotalDelta
     rows, so concurrent payments never wait for each other here."""
-    rows = [_row(after, zone, 1)]
+    rows = [totals_delta_row(after, zone, 1)]
     if before is not None:
-        rows.append(_row(before, zone, -1))
+        rows.append(totals_delta_row(before, zone, -1))
     TotalDelta.objects.bulk_create(
-        [TotalDelta(**dict(zip(_DELTA_FIELDS, row, strict=True))) for row in rows]
+        [TotalDelta(**dict(zip(TOTAL_DELTA_FIELDS, row, strict=True))) for row in rows]
     )
 
 
@@ -137,12 +138,12 @@ def totals_compact() -> int:
         table = connection.ops.quote_name(TotalDelta._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {table} RETURNING {', '.join(_DELTA_FIELDS)}"  # noqa: S608  # nosec B608  # quoted table and fixed column names
+                f"DELETE FROM {table} RETURNING {', '.join(TOTAL_DELTA_FIELDS)}"  # noqa: S608  # nosec B608  # quoted table and fixed column names
             )
             rows = cursor.fetchall()
     else:
         pending = TotalDelta.objects.all()
-        rows = list(pending.values_list(*_DELTA_FIELDS))
+        rows = list(pending.values_list(*TOTAL_DELTA_FIELDS))
         pending.delete()
     merged: dict[tuple, list[int]] = {}
     for row in rows:
