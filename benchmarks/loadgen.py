@@ -142,7 +142,9 @@ def run(
     return result
 
 
-def sequential_ms(*, port: int, make: Callable[[int], bytes], count: int) -> list[float]:
+def sequential_ms(
+    *, port: int, make: Callable[[int], bytes], count: int, expect: int = 200
+) -> list[float]:
     """Latencies of `count` requests one after another on one keep-alive connection."""
 
     async def main() -> list[float]:
@@ -153,7 +155,7 @@ def sequential_ms(*, port: int, make: Callable[[int], bytes], count: int) -> lis
                 started = time.perf_counter()
                 writer.write(make(n))
                 status = await _read_response(reader)
-                if status != 200:
+                if status != expect:
                     raise SystemExit(f"HTTP {status}")
                 if n >= 20:
                     timings.append((time.perf_counter() - started) * 1000)

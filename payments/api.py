@@ -176,7 +176,7 @@ def _answer(status: int, schema: Any) -> HttpResponse:
     summary="Create a payment",
     tags=["payments"],
 )
-@idempotent
+@idempotent(joins_write=True)
 def create_payment(
     request: HttpRequest,
     payload: PaymentCreate,
@@ -185,6 +185,7 @@ def create_payment(
     """A pending payment and its `payment_url`, the hosted form to send the buyer to.
     What is not given comes from the shop's settings."""
     customer = payload.customer
+    claim = request.idempotency
     payment = services.payment_create(
         shop=request.auth.shop,
         test=_test_mode(request),
@@ -205,8 +206,15 @@ def create_payment(
         fail_url=payload.fail_url or "",
         metadata=payload.metadata,
         actor=Actor.API,
+        guard=claim.guard(201, _payment_json) if claim else None,
     )
-    return _answer(201, PaymentOut.of(payment))
+    if claim is None:
+        return _answer(201, PaymentOut.of(payment))
+    return claim.response() if payment is not None else claim.replay()
+
+
+def _payment_json(payment: Payment) -> dict:
+    return PaymentOut.of(payment).model_dump(mode="json")
 
 
 @api.get(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from shops.models import ApiKey
 
-from .errors import ApiError, json_response
+from .errors import CONTENT_TYPE, ApiError, json_response
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -77,19 +77,98 @@ def _claim(*, key: ApiKey, value: str, fingerprint: str) -> tuple[IdempotencyKey
     return record, False
 
 
+# The claim written by the payment's own statement (see `Claim.guard`): the row arrives
+# with the response, and only if the shop took the payment ("accepted" is that statement's
+# name for the shop's row when it does). A key past its 24 hours is taken over; a live one
+# is left alone, which the caller learns from the missing row.
+GUARD_SQL = (
+    f'INSERT INTO "{_TABLE}" ("shop_id", "test", "key", "fingerprint", "created_at", '  # noqa: S608  # nosec B608  # the model's own table name; values are parameters
+    '"status_code", "response_body") '
+    "SELECT %s::bigint, %s::boolean, %s::varchar, %s::varchar, %s::timestamptz, "
+    "%s::integer, %s::jsonb FROM accepted "
+    'ON CONFLICT ("shop_id", "test", "key") DO UPDATE SET "fingerprint" = EXCLUDED."fingerprint", '
+    '"created_at" = EXCLUDED."created_at", "status_code" = EXCLUDED."status_code", '
+    f'"response_body" = EXCLUDED."response_body" WHERE "{_TABLE}"."created_at" <= %s '
+    'RETURNING "id"'
+)
+
+
+class Claim:
+    """An Idempotency-Key that the operation's own write claims, on PostgreSQL: the key's
+    row and its stored response are one more INSERT in the statement that writes the
+    payment, so a create is one round trip, and a concurrent request with the same key
+    waits on the row as it would on `_claim`'s."""
+
+    def __init__(self, *, key: ApiKey, value: str, fingerprint: str) -> None:
+        self.key = key
+        self.value = value
+        self.fingerprint = fingerprint
+        self.body: str | None = None
+        self.status = 0
+
+    def guard(self, status: int, render: Callable[[object], object]):
+        """For the service's `guard`: given the object about to be written, the statement
+        that stores `render(object)` as the response with `status`, and its parameters."""
+
+        def statement(instance: object) -> tuple[str, list]:
+            self.status = status
+            self.body = json.dumps(render(instance), ensure_ascii=False)
+            now = timezone.now()
+            test = self.key.kind == ApiKey.Kind.SECRET_TEST
+            params = [self.key.shop_id, test, self.value, self.fingerprint, now]
+            return GUARD_SQL, [*params, status, self.body, now - KEEP_FOR]
+
+        return statement
+
+    def response(self) -> HttpResponse:
+        """The stored response, as the first answer."""
+        return HttpResponse(self.body, status=self.status, content_type=CONTENT_TYPE)
+
+    def replay(self) -> HttpResponse:
+        """The answer when the key was already taken: its stored response, or a conflict."""
+        record = IdempotencyKey.objects.select_for_update().get(
+            shop_id=self.key.shop_id,
+            test=self.key.kind == ApiKey.Kind.SECRET_TEST,
+            key=self.value,
+        )
+        return _replayed(record, self.fingerprint)
+
+
+def _replayed(record: IdempotencyKey, fingerprint: str) -> HttpResponse:
+    if record.fingerprint != fingerprint:
+        raise ApiError(
+            409,
+            "idempotency_error",
+            "idempotency_key_reused",
+            _("This Idempotency-Key was used with a different request in the last 24 hours."),
+            param=HEADER,
+        )
+    return json_response(record.status_code, record.response_body, {"Idempotent-Replayed": "true"})
+
+
 class _Discard(Exception):
     def __init__(self, response: HttpResponse) -> None:
         self.response = response
 
 
-def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Make a POST operation honour the Idempotency-Key header."""
+def idempotent(
+    view: Callable[..., HttpResponse] | None = None, *, joins_write: bool = False
+) -> Callable[..., HttpResponse]:
+    """Make a POST operation honour the Idempotency-Key header.
+
+    With `joins_write`, on PostgreSQL the operation gets the key as `request.idempotency`
+    (a `Claim`, or None without the header) and passes `claim.guard(…)` to the service that
+    writes: the key is claimed by that write's own statement rather than before it.
+    """
+    if view is None:
+        return lambda view: idempotent(view, joins_write=joins_write)
     # ninja reads the signature through __wrapped__ but resolves string annotations in
     # the wrapper's module, so hand it the resolved types.
     view.__annotations__ = get_type_hints(view, include_extras=True)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.idempotency = None
         value = request.headers.get(HEADER)
         if value is None:
             return view(request, *args, **kwargs)
@@ -104,24 +183,17 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():
+                if joins_write and connection.vendor == "postgresql":
+                    request.idempotency = Claim(
+                        key=request.auth, value=value, fingerprint=fingerprint
+                    )
+                    response = view(request, *args, **kwargs)
+                    if not 200 <= response.status_code < 300:
+                        raise _Discard(response)
+                    return response
                 record, mine = _claim(key=request.auth, value=value, fingerprint=fingerprint)
                 if not mine:
-                    if record.fingerprint != fingerprint:
-                        raise ApiError(
-                            409,
-                            "idempotency_error",
-                            "idempotency_key_reused",
-                            _(
-                                "This Idempotency-Key was used with a different request "
-                                "in the last 24 hours."
-                            ),
-                            param=HEADER,
-                        )
-                    return json_response(
-                        record.status_code,
-                        record.response_body,
-                        {"Idempotent-Replayed": "true"},
-                    )
+                    return _replayed(record, fingerprint)
                 response = view(request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     raise _Discard(response)

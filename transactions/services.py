@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
 
 from .models import MAX_AMOUNT, Actor, Language, Payment, PaymentEvent, Refund, TotalDelta
 from .signals import payment_event_recorded, payment_event_written
-from .totals import TOTAL_DELTA_FIELDS, totals_delta_row, totals_shift
+from .totals import TOTAL_DELTA_FIELDS, totals_delta_sql, totals_shift
 
 logger = logging.getLogger(__name__)
 
@@ -313,8 +314,16 @@ def payment_create(
     metadata: dict[str, str] | None = None,
     actor: str = Actor.API,
     user: User | None = None,
-) -> Payment:
-    """Create a pending payment of an open shop, with the shop's settings as defaults."""
+    guard: Callable[[Payment], tuple[str, list]] | None = None,
+) -> Payment | None:
+    """Create a pending payment of an open shop, with the shop's settings as defaults.
+
+    `guard` (PostgreSQL only) makes the write conditional on another one in the same
+    statement: given the payment about to be written, it returns an `INSERT … SELECT …
+    FROM accepted … RETURNING` (`accepted` has a row when the shop takes the payment) and
+    its parameters; the payment is written only if that insert returns a row, and None is
+    returned when it does not. The API claims its Idempotency-Key this way.
+    """
     if currency not in shop_currencies(shop):
         raise _invalid(
             "currency_not_enabled", _("The shop does not accept this currency."), "currency"
@@ -322,7 +331,8 @@ def payment_create(
     _check_amount(amount, currency)
     _check_text(order_id, param="order_id", max_length=64, required=True)
     _check_text(description, param="description", max_length=255)
-    enabled = [str(method) for method in shop.payment_methods if method in PaymentMethod.values]
+    known = set(PaymentMethod.values)
+    enabled = [str(method) for method in shop.payment_methods if method in known]
     if payment_methods is None:
         methods = enabled
     else:
@@ -395,9 +405,10 @@ def payment_create(
         created_at=now,
     )
     if connection.vendor == "postgresql":
-        _payment_insert_pg(payment, event, test=test)
-    else:
-        _payment_insert(payment, event, test=test)
+        return _payment_insert_pg(payment, event, test=test, guard=guard)
+    if guard is not None:
+        raise NotImplementedError("a guarded create needs PostgreSQL")
+    _payment_insert(payment, event, test=test)
     return payment
 
 
@@ -435,12 +446,17 @@ def _insert_columns(model: type, *, skip: tuple[str, ...] = ()) -> list:
     ]
 
 
+# With no guard, the payment needs only the shop's consent.
+_NO_GUARD = "SELECT 1 AS id FROM accepted"
+
+
 @functools.cache
-def _payment_insert_sql() -> str:
+def _payment_insert_sql(guard: str) -> str:
     """One statement on PostgreSQL: the shop's row under a share lock (see
-    `_shop_share_locked`), then, only if the shop takes the payment, the payment, its
-    first event and its totals change, each INSERT fed by the one before. The totals'
-    local day is computed from the merchant's zone read in the same statement."""
+    `_shop_share_locked`), then, only if the shop takes the payment and the guard's insert
+    returns a row, the payment, its first event and its totals change, each INSERT fed by
+    the one before. The totals' local day is computed from the merchant's zone read in the
+    same statement."""
     quote = connection.ops.quote_name
 
     def params(fields: list) -> str:
@@ -452,75 +468,74 @@ def _payment_insert_sql() -> str:
     payment_fields = _insert_columns(Payment)
     event_fields = _insert_columns(PaymentEvent, skip=("payment_id",))
     delta_columns = [quote(name) for name in TOTAL_DELTA_FIELDS]
-    delta_values = [
-        "%s::bigint",  # merchant_id
-        "%s::boolean",  # test
-        's."time_zone"',
-        '(%s::timestamptz AT TIME ZONE s."time_zone")::date',
-        "%s::bigint",  # shop_id
-        "%s::varchar",  # status
-        "%s::varchar",  # method
-        "%s::varchar",  # currency
-        "%s::integer",  # count
-        "%s::bigint",  # amount
-        "%s::bigint",  # refunded
-    ]
+    delta_values = totals_delta_sql("p", 's."time_zone"')
     return (
         "WITH s AS ("  # noqa: S608  # nosec B608  # our models' quoted tables and columns; every value is a parameter
         f' SELECT s."is_open", s."live_mode", m."time_zone" FROM {quote(Shop._meta.db_table)} s'
         f' JOIN {quote(Merchant._meta.db_table)} m ON m."id" = s."merchant_id"'
         ' WHERE s."id" = %s FOR SHARE OF s'
+        '), accepted AS (SELECT 1 FROM s WHERE s."is_open" AND (%s OR s."live_mode")'
+        f"), g AS ({guard}"
         f"), p AS (INSERT INTO {quote(Payment._meta.db_table)} ({names(payment_fields)})"
-        f' SELECT {params(payment_fields)} FROM s WHERE s."is_open" AND (%s OR s."live_mode")'
-        ' RETURNING "id"'
+        f" SELECT {params(payment_fields)} FROM g RETURNING *"
         f"), e AS (INSERT INTO {quote(PaymentEvent._meta.db_table)}"
         f' ("payment_id", {names(event_fields)}) SELECT p."id", {params(event_fields)} FROM p'
         ' RETURNING "id"'
         f"), d AS (INSERT INTO {quote(TotalDelta._meta.db_table)} ({', '.join(delta_columns)})"
         f" SELECT {', '.join(delta_values)} FROM p, s"
-        ') SELECT s."is_open", s."live_mode", p."id", e."id"'
-        " FROM s LEFT JOIN p ON TRUE LEFT JOIN e ON TRUE"
+        ') SELECT s."is_open", s."live_mode", g."id", p."id", e."id"'
+        " FROM s LEFT JOIN g ON TRUE LEFT JOIN p ON TRUE LEFT JOIN e ON TRUE"
     )
 
 
-def _payment_insert_pg(payment: Payment, event: PaymentEvent, *, test: bool) -> None:
+def _payment_insert_pg(
+    payment: Payment,
+    event: PaymentEvent,
+    *,
+    test: bool,
+    guard: Callable[[Payment], tuple[str, list]] | None,
+) -> Payment | None:
     """`_payment_insert` in one round trip: the create path of the API is the busiest
-    write of the service, and compiling three ORM inserts cost more than running them."""
+    write of the service, and each statement costs more than the ORM's work around it."""
 
     def values(instance: Any, fields: list) -> list:
         return [
             field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
         ]
 
-    # The zone and the local day (positions 2 and 3) are the statement's own.
-    delta = totals_delta_row(payment, zone="UTC")
+    guard_sql, guard_params = guard(payment) if guard is not None else (_NO_GUARD, [])
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
-            _payment_insert_sql(),
+            _payment_insert_sql(guard_sql),
             [
                 payment.shop_id,
-                *values(payment, _insert_columns(Payment)),
                 test,
+                *guard_params,
+                *values(payment, _insert_columns(Payment)),
                 *values(event, _insert_columns(PaymentEvent, skip=("payment_id",))),
-                *delta[:2],
-                payment.created_at,
-                *delta[4:],
             ],
         )
-        row = cursor.fetchone()
-        if row is not None and row[2] is not None:
-            payment.pk, event.pk = row[2], row[3]
+        is_open, live_mode, guarded, payment_pk, event_pk = cursor.fetchone() or (
+            False,
+            False,
+            None,
+            None,
+            None,
+        )
+        if payment_pk is not None:
+            payment.pk, event.pk = payment_pk, event_pk
             for instance in (payment, event):
                 instance._state.adding = False
                 instance._state.db = connection.alias
             event.payment = payment
             payment_event_written.send(sender=Payment, event=event)
             _announce(event)
-            return
+            return payment
     # Raised outside the block: nothing was written, and a caller's transaction stays usable.
-    raise _shop_refuses(
-        is_open=bool(row and row[0]), live_mode=bool(row and row[1]), test=test
-    ) or PaymentStateError("shop_closed", _("The shop is closed: open it to accept payments."))
+    refused = _shop_refuses(is_open=is_open, live_mode=live_mode, test=test)
+    if refused is not None:
+        raise refused
+    return None  # the shop took it, the guard did not
 
 
 # ---------------------------------------------------------------------------

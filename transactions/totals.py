@@ -118,6 +118,24 @@ TOTAL_DELTA_FIELDS = (
 )
 
 
+def totals_delta_sql(payment: str, zone: str) -> list[str]:
+    """`totals_delta_row(payment, zone, 1)` as SQL expressions over a payment row aliased
+    `payment` and a zone column `zone`, in TOTAL_DELTA_FIELDS order (PostgreSQL)."""
+    return [
+        f'{payment}."merchant_id"',
+        f'{payment}."test"',
+        zone,
+        f'({payment}."created_at" AT TIME ZONE {zone})::date',
+        f'{payment}."shop_id"',
+        f'{payment}."status"',
+        f'{payment}."method"',
+        f'{payment}."currency"',
+        "1",
+        f'{payment}."amount"',
+        f'{payment}."refunded_amount"',
+    ]
+
+
 def totals_shift(*, before: Payment | None, after: Payment, zone: str) -> None:
     """Move a payment's contribution from its old key (None for a new payment) to its new
     one. Call inside the transaction that saves the change: it only inserts TotalDelta

@@ -587,6 +587,14 @@ def test_same_key_on_another_endpoint_is_409(api):
     _error(response, 409, "idempotency_error", "idempotency_key_reused", "Idempotency-Key")
 
 
+def test_a_key_used_by_another_endpoint_first_is_409_on_create(api):
+    paid = _paid(api, amount=10000)
+    api.post(f"/payments/{paid['id']}/refunds", {"amount": 100}, **{"Idempotency-Key": "k3"})
+    response = api.post("/payments", PAYMENT, **{"Idempotency-Key": "k3"})
+    _error(response, 409, "idempotency_error", "idempotency_key_reused", "Idempotency-Key")
+    assert Payment.objects.count() == 1
+
+
 def test_refund_replay_refunds_once(api):
     paid = _paid(api, amount=10000)
     url = f"/payments/{paid['id']}/refunds"
@@ -625,6 +633,12 @@ def test_key_is_new_again_after_24_hours(api):
         second = api.post("/payments", {**PAYMENT, "amount": 5}, **{"Idempotency-Key": "daily"})
     assert second.status_code == 201
     assert second.json()["id"] != first.json()["id"]
+    # The key now answers with the second payment.
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        again = api.post("/payments", {**PAYMENT, "amount": 5}, **{"Idempotency-Key": "daily"})
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == second.json()
+    assert Payment.objects.count() == 2
 
 
 @pytest.mark.parametrize("value", ["k" * 256, ""])

@@ -44,7 +44,7 @@ def test_seeds_payments_and_exact_totals(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'transactions_payment'")
         names = {row[0] for row in cursor.fetchall()}
-    assert {"payment_merchant_list", "transactions_payment_public_id_key"} <= names
+    assert {"payment_merchant_list", "payment_public_id_unique"} <= names
     # The totals equal the payments, and a recount changes nothing.
     big = merchants[0]
     assert big.totals_time_zone == big.time_zone

@@ -71,8 +71,9 @@ def test_api_create_answers_503_saves_nothing_and_the_retry_creates_one(shop, ow
     body = json.dumps({"amount": 250000, "currency": "AMD", "order_id": "drop-1"})
     headers = {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_IDEMPOTENCY_KEY": "drop-1-key"}
 
-    # The payment row is written; the connection drops before its event is.
-    with connection_dropped_in("transactions.services._record_event") as dropped:
+    # The payment, its event and the key's row are written; the connection drops before
+    # the commit.
+    with connection_dropped_in("transactions.services._announce") as dropped:
         response = api.post("/api/v1/payments", body, content_type="application/json", **headers)
     assert dropped
     assert response.status_code == 503
