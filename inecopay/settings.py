@@ -178,6 +178,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", env.int, default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The ORM binds parameters on the client and prepares nothing; the few statements of
+    # the API's hot path (inecopay.lib.rows.prepared_cursor) are planned once per
+    # connection. Behind a transaction-mode pooler that cannot keep prepared statements,
+    # set DATABASE_PREPARED_STATEMENTS=0.
+    if _flag("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded mode has a web server, a worker and beat writing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

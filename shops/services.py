@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from inecopay.lib import crypto
 from inecopay.lib.money import PaymentMethod
-from inecopay.lib.rows import RowLoader
+from inecopay.lib.rows import RowLoader, prepared_cursor
 from merchants.models import Merchant, User
 from merchants.selectors import golive_checklist
 from merchants.services import ServiceError, merchant_notify_owners
@@ -402,7 +402,7 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
     ):
         return None
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_key_lookup_sql(), [hash_key(plaintext), now])
         row = cursor.fetchone()
     if row is None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inecopay.lib.money import Currency, PaymentMethod
+from inecopay.lib.rows import prepared_cursor
 from merchants.models import Merchant, User
 from shops.models import INVOICE_LIFETIME_MAX, INVOICE_LIFETIME_MIN, Shop
 
@@ -504,7 +505,7 @@ def _payment_insert_pg(
         ]
 
     guard_sql, guard_params = guard(payment) if guard is not None else (_NO_GUARD, [])
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), prepared_cursor() as cursor:
         cursor.execute(
             _payment_insert_sql(guard_sql),
             [
