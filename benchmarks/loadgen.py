@@ -22,6 +22,17 @@ class Result:
     web_cpu: float = 0.0
     db_cpu: float = 0.0
 
+    def add(self, other: Result) -> None:
+        """Fold another run of the same requests into this one."""
+        self.seconds += other.seconds
+        self.latencies_ms += other.latencies_ms
+        self.errors += other.errors
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+        self.sent += other.sent
+        self.web_cpu += other.web_cpu
+        self.db_cpu += other.db_cpu
+
     def per_request(self, seconds: float) -> float:
         """Milliseconds of `seconds` per request sent."""
         return seconds * 1000 / self.sent if self.sent else float("nan")

@@ -9,7 +9,7 @@ server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432), Redis at RE
 (default redis://127.0.0.1:6379/0) for the cache and broker, a free local port, and drops
 the database afterwards. Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10 per
 measurement), BENCH_WARMUP (2), BENCH_WORKERS (gunicorn processes, 2 × cores),
-BENCH_THREADS (threads per process, 4).
+BENCH_THREADS (threads per process, 4), BENCH_ROUNDS (3: the requests take turns).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# The three requests take turns, round after round, so that a change in the machine's speed
+# (a shared VM's neighbours) falls on all three alike rather than on whichever ran then.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 DATABASE = os.environ.get("BENCH_DATABASE", "inecopay_bench")
 FORM_ROUNDS = int(os.environ.get("BENCH_FORM_ROUNDS", "500"))
 
@@ -122,7 +125,7 @@ def main() -> None:
         )
         secrets = json.loads(seeded.stdout.strip().splitlines()[-1])
         gunicorn, port = server.start_gunicorn(env, workers=WORKERS, threads=THREADS)
-        rows = _measure(port, secrets, gunicorn.pid)
+        rows, ratios = _measure(port, secrets, gunicorn.pid)
         alone = loadgen.sequential_ms(
             port=port, make=_create_request(secrets), count=FORM_ROUNDS, expect=201
         )
@@ -136,7 +139,7 @@ def main() -> None:
     finally:
         server.stop_gunicorn(gunicorn)
         server.drop(DATABASE, strict=False)
-    _report(rows, alone, form)
+    _report(rows, ratios, alone, form)
 
 
 def _create_request(secrets: dict[str, str]):
@@ -158,7 +161,9 @@ def _create_request(secrets: dict[str, str]):
     return create
 
 
-def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[loadgen.Result]:
+def _measure(
+    port: int, secrets: dict[str, str], gunicorn_pid: int
+) -> tuple[list[loadgen.Result], list[float]]:
     create = _create_request(secrets)
 
     def insert(n: int) -> bytes:
@@ -174,35 +179,44 @@ def _measure(port: int, secrets: dict[str, str], gunicorn_pid: int) -> list[load
         ("one INSERT … RETURNING + commit (ceiling)", insert, 201),
         ("POST /api/v1/payments (create payment)", create, 201),
     ]
-    results = []
-    for name, make, status in scenarios:
-        before = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
-        result = loadgen.run(
-            name,
-            port=port,
-            make=make,
-            ok=_ok(status),
-            concurrency=CONCURRENCY,
-            seconds=SECONDS,
-            warmup=WARMUP,
-        )
-        after = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
-        result.web_cpu, result.db_cpu = (
-            sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
-            for then, now in zip(before, after, strict=True)
-        )
-        results.append(result)
-    return results
+    results = {name: loadgen.Result(name=name, seconds=0.0) for name, _make, _status in scenarios}
+    ratios = []
+    for _round in range(ROUNDS):
+        done = {}
+        for name, make, status in scenarios:
+            before = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+            result = loadgen.run(
+                name,
+                port=port,
+                make=make,
+                ok=_ok(status),
+                concurrency=CONCURRENCY,
+                seconds=SECONDS / ROUNDS,
+                warmup=WARMUP,
+            )
+            after = [server.cpu_seconds(pids) for pids in _server_pids(gunicorn_pid)]
+            result.web_cpu, result.db_cpu = (
+                sum(cpu - then.get(pid, 0.0) for pid, cpu in now.items())
+                for then, now in zip(before, after, strict=True)
+            )
+            results[name].add(result)
+            done[name] = result
+        insert, create = (done[name] for name, _make, _status in scenarios[1:])
+        ratios.append(create.rps / insert.rps if insert.rps else 0.0)
+    return list(results.values()), ratios
 
 
-def _report(rows: list[loadgen.Result], alone: list[float], form: list[float]) -> None:
+def _report(
+    rows: list[loadgen.Result], ratios: list[float], alone: list[float], form: list[float]
+) -> None:
     import statistics
 
     bare, insert, create = rows
     print(
         f"payments_api: {platform.node()}, {os.cpu_count()} cores, python "
         f"{sys.version.split()[0]}, gunicorn gthread {WORKERS}×{THREADS}, "
-        f"{CONCURRENCY} keep-alive clients, {SECONDS:.0f} s each after {WARMUP:.0f} s warm-up"
+        f"{CONCURRENCY} keep-alive clients, {SECONDS:.0f} s each after {WARMUP:.0f} s warm-up, "
+        f"in {ROUNDS} alternating rounds"
     )
     print(
         "| request | req/s | p50 ms | p99 ms | errors "
@@ -229,7 +243,8 @@ def _report(rows: list[loadgen.Result], alone: list[float], form: list[float]) -
     )
     print(
         f"create / insert ceiling: {ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: "
-        f"{verdict(ratio >= TARGET_RATIO)}); create / bare: {create.rps / bare.rps:.0%}"
+        f"{verdict(ratio >= TARGET_RATIO)}); create / bare: {create.rps / bare.rps:.0%}; "
+        f"per round: {', '.join(f'{r:.0%}' for r in ratios)}"
     )
     print(
         f"create p99: {create.p99:.1f} ms (target < {TARGET_P99_MS:.0f}: "

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -499,10 +499,10 @@ def _payment_insert_pg(
     """`_payment_insert` in one round trip: the create path of the API is the busiest
     write of the service, and each statement costs more than the ORM's work around it."""
 
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is read once per column
+
     def values(instance: Any, fields: list) -> list:
-        return [
-            field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-        ]
+        return [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
 
     guard_sql, guard_params = guard(payment) if guard is not None else (_NO_GUARD, [])
     with transaction.atomic(savepoint=False), prepared_cursor() as cursor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -23,16 +23,17 @@ def prepared_cursor() -> CursorWrapper:
     prepare nothing. Error translation and execute wrappers are those of any Django
     cursor. Elsewhere than PostgreSQL, and while queries are logged (DEBUG, a test
     capturing them: a prepared run does not keep its SQL text), the usual cursor."""
-    if connection.vendor != "postgresql" or connection.queries_logged:
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or db.queries_logged:
+        return db.cursor()
     import psycopg
 
     # What Django's own `connection.cursor()` does, with another cursor class.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = psycopg.Cursor(connection.connection)
-    return connection._prepare_cursor(raw)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        raw = psycopg.Cursor(db.connection)
+    return db._prepare_cursor(raw)
 
 
 class RowLoader:
@@ -64,8 +65,9 @@ class RowLoader:
         return converters
 
     def load(self, values: Sequence) -> Model:
+        db = connections[DEFAULT_DB_ALIAS]
         values = list(values)
         for index, steps in self._converters():
             for convert, column in steps:
-                values[index] = convert(values[index], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
+                values[index] = convert(values[index], column, db)
+        return self.model.from_db(db.alias, self.names, values)
