@@ -12,6 +12,11 @@ handler500 = "inecopay.errors.server_error"
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    # First: the API and the hosted form are the busiest URLs, and every pattern tried
+    # before a match costs each of their requests.
+    path("api/v1/", api_urls()),
+    path("api/v1/<path:rest>", api_not_found),
+    path("pay/", include("payments.form_urls")),
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
@@ -27,9 +32,6 @@ urlpatterns = [
     path("reports/subscriptions/", include("subscriptions.urls")),
     path("reports/", include("reports.urls")),
     path("reconciliation/", include("settlements.urls")),
-    path("api/v1/", api_urls()),
-    path("api/v1/<path:rest>", api_not_found),
-    path("pay/", include("payments.form_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.outbox_list, name="dev_outbox"),
     path("dev/outbox/clear/", views.outbox_clear, name="dev_outbox_clear"),

@@ -29,7 +29,7 @@ from transactions.selectors import get_payment_for_shop
 from transactions.services import PaymentStateError, PaymentValidationError
 
 from . import errors
-from .errors import ApiError, json_response
+from .errors import ApiError
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_LENGTH as IDEMPOTENCY_MAX_LENGTH
 from .idempotency import idempotent
@@ -164,7 +164,7 @@ def _payment(request: HttpRequest, payment_id: str) -> Payment:
 
 
 def _answer(status: int, schema: Any) -> HttpResponse:
-    return json_response(status, schema.model_dump(mode="json"))
+    return HttpResponse(schema.model_dump_json(), status=status, content_type=errors.CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------------------
@@ -213,8 +213,8 @@ def create_payment(
     return claim.response() if payment is not None else claim.replay()
 
 
-def _payment_json(payment: Payment) -> dict:
-    return PaymentOut.of(payment).model_dump(mode="json")
+def _payment_json(payment: Payment) -> str:
+    return PaymentOut.of(payment).model_dump_json()
 
 
 @api.get(

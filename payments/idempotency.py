@@ -106,13 +106,14 @@ class Claim:
         self.body: str | None = None
         self.status = 0
 
-    def guard(self, status: int, render: Callable[[object], object]):
+    def guard(self, status: int, render: Callable[[object], str]):
         """For the service's `guard`: given the object about to be written, the statement
-        that stores `render(object)` as the response with `status`, and its parameters."""
+        that stores `render(object)` (its JSON text) as the response with `status`, and its
+        parameters."""
 
         def statement(instance: object) -> tuple[str, list]:
             self.status = status
-            self.body = json.dumps(render(instance), ensure_ascii=False)
+            self.body = render(instance)
             now = timezone.now()
             test = self.key.kind == ApiKey.Kind.SECRET_TEST
             params = [self.key.shop_id, test, self.value, self.fingerprint, now]

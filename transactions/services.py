@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,7 @@ METADATA_MAX_KEYS = 20
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 PHONE_CHARS = set("+0123456789 ()-")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
 
 
 class PaymentError(Exception):
@@ -200,7 +202,7 @@ def _check_text(value: str, *, param: str, max_length: int, required: bool = Fal
             param,
         )
     # PostgreSQL cannot store NUL, and no other control character belongs in these fields.
-    if any(ord(char) < 32 for char in value):
+    if _CONTROL_CHARACTERS.search(value):
         raise _invalid("parameter_invalid", _("Control characters are not allowed."), param)
     return value
 
