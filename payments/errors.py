@@ -39,7 +39,10 @@ class ApiError(Exception):
 
 def json_response(status: int, data: object, headers: dict[str, str] | None = None) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False), status=status, content_type=CONTENT_TYPE
+        # Compact, as pydantic writes the answers it serialises.
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        content_type=CONTENT_TYPE,
     )
     for name, value in (headers or {}).items():
         response[name] = value

@@ -111,9 +111,14 @@ def _record_event(
         data=data or {},
         created_at=timezone.now(),
     )
+    _event_written(event)
+    return event
+
+
+def _event_written(event: PaymentEvent) -> None:
+    """Tell the hooks: in the event's transaction, then on its commit."""
     payment_event_written.send(sender=Payment, event=event)
     _announce(event)
-    return event
 
 
 # ---------------------------------------------------------------------------
@@ -437,8 +442,7 @@ def _payment_insert(payment: Payment, event: PaymentEvent, *, test: bool) -> Non
         totals_shift(before=None, after=payment, zone=shop.merchant_time_zone)
         event.payment = payment
         event.save(force_insert=True)
-        payment_event_written.send(sender=Payment, event=event)
-        _announce(event)
+        _event_written(event)
 
 
 def _insert_columns(model: type, *, skip: tuple[str, ...] = ()) -> list:
@@ -531,8 +535,7 @@ def _payment_insert_pg(
                 instance._state.adding = False
                 instance._state.db = connection.alias
             event.payment = payment
-            payment_event_written.send(sender=Payment, event=event)
-            _announce(event)
+            _event_written(event)
             return payment
     # Raised outside the block: nothing was written, and a caller's transaction stays usable.
     refused = _shop_refuses(is_open=is_open, live_mode=live_mode, test=test)
