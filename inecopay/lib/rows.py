@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from django.db.models.expressions import Col
 
 
 def prepared_cursor() -> CursorWrapper:
@@ -48,19 +49,19 @@ class RowLoader:
         quote = connection.ops.quote_name
         return ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
 
-    def _converters(self) -> list[tuple[int, list[Callable]]]:
-        # Per connection (one per thread), made on first use.
-        cache = connection.__dict__.setdefault("_row_loader_converters", {})
+    def _converters(self) -> list[tuple[int, list[tuple[Callable, Col]]]]:
+        """The converters of the fields that have any, made on first use for each
+        connection (one per thread): some are the backend's bound methods."""
+        db = connections[DEFAULT_DB_ALIAS]
+        cache = db.__dict__.setdefault("_row_loader_converters", {})
         converters = cache.get(self.model)
         if converters is None:
             converters = []
             for index, field in enumerate(self.fields):
                 column = field.get_col(self.alias)
-                found = connection.ops.get_db_converters(column) + column.get_db_converters(
-                    connection
-                )
+                found = db.ops.get_db_converters(column) + column.get_db_converters(db)
                 if found:
-                    converters.append((index, [(f, column) for f in found]))
+                    converters.append((index, [(convert, column) for convert in found]))
             cache[self.model] = converters
         return converters
 
