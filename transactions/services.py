@@ -282,21 +282,15 @@ def _expiry(
 
 
 def _shop_share_locked(pk: int) -> Shop:
-    """The shop's row under a share lock (PostgreSQL's FOR SHARE): payments of one shop are
-    created side by side, while a change to the shop's row (closing it, leaving live mode)
-    waits for the payments being created, and they for it. FOR UPDATE would queue every
-    payment of a shop behind the previous one's commit.
+    """The shop's row under lock, with `merchant_time_zone`, the zone its payments' totals
+    are kept in. For the ORM path (databases other than PostgreSQL, where
+    `_payment_insert_sql` takes the lock itself).
 
-    The shop comes with `merchant_time_zone`, the zone its payments' totals are kept in.
+    On PostgreSQL the lock is FOR SHARE: payments of one shop are created side by side,
+    while a change to the shop's row (closing it, leaving live mode) waits for the payments
+    being created, and they for it. FOR UPDATE would queue every payment of a shop behind
+    the previous one's commit.
     """
-    if connection.vendor == "postgresql":
-        shops = connection.ops.quote_name(Shop._meta.db_table)
-        merchants = connection.ops.quote_name(Merchant._meta.db_table)
-        sql = (
-            f"SELECT s.*, m.time_zone AS merchant_time_zone FROM {shops} s "  # noqa: S608  # nosec B608  # quoted table names of our models; the id is a parameter
-            f"JOIN {merchants} m ON m.id = s.merchant_id WHERE s.id = %s FOR SHARE OF s"
-        )
-        return Shop.objects.raw(sql, [pk])[0]  # noqa: S611
     shop = Shop.objects.select_for_update().select_related("merchant").get(pk=pk)
     shop.merchant_time_zone = shop.merchant.time_zone
     return shop
